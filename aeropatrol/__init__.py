@@ -1,0 +1,1 @@
+"""The aeropatrol command line and the wiring that joins the packages into one system."""

@@ -1,0 +1,1 @@
+"""Wire messages and the onboard -> ground store-and-forward transport (Zenoh)."""

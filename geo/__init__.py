@@ -1,0 +1,1 @@
+"""Coordinate frames, camera model and pixel <-> ground georeferencing (numpy + pyproj only)."""

@@ -1,0 +1,1 @@
+"""The PyQt5 ground station for pilots and reviewing officers."""

@@ -1,0 +1,1 @@
+"""Traffic-infraction rules over georeferenced tracks, evidence packages and the durable store."""

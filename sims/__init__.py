@@ -1,0 +1,1 @@
+"""Software-in-the-loop simulation: MAVLink vehicle, synthetic town, camera, scenarios."""

@@ -1,0 +1,1 @@
+"""Onboard vision: frame sources, YOLO detection, tracking and georeferenced tracks."""
