@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+
+from aeropatrol.cli_groups import register_optional
 import os
 import sys
 from collections.abc import Sequence
@@ -35,14 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aeropatrol {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a package without commands yet
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    register_optional(COMMAND_MODULES, sub)
     return parser
 
 
