@@ -1,0 +1,108 @@
+"""Ground-station map redraw rate with N live tracks, offscreen (target >= 30 fps at 500 tracks).
+
+Each frame moves every track (one batch ``set_tracks`` call) and repaints the whole viewport
+synchronously. Baseline in the same run: the naive design, one QGraphicsItem pair (icon + label)
+per track, moved every frame.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PyQt5.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsSimpleTextItem  # noqa: E402
+
+
+def _tracks(n: int, rng: np.random.Generator):
+    lat = 48.85 + rng.normal(0, 0.002, n)
+    lon = 2.35 + rng.normal(0, 0.003, n)
+    hdg = rng.uniform(0, 360, n)
+    spd = rng.uniform(0, 90, n)
+    cls = rng.choice(["car", "truck", "bus", "person", "bicycle", "motorcycle"], n).tolist()
+    return lat, lon, hdg, spd, cls
+
+
+def run_batched(n: int, frames: int, size: tuple[int, int]) -> float:
+    """fps of the real map (batched tracks layer, vehicle, mission)."""
+    from groundstation.map.view import MapView
+
+    rng = np.random.default_rng(1)
+    view = MapView()
+    view.resize(*size)
+    view.show()
+    view.center_on(48.85, 2.35, 16)
+    view.mission.set_waypoints([48.849, 48.851, 48.851, 48.849], [2.348, 2.348, 2.352, 2.352], loop=True)
+    lat, lon, hdg, spd, cls = _tracks(n, rng)
+    QApplication.processEvents()
+    t0 = time.perf_counter()
+    for k in range(frames):
+        lat += rng.normal(0, 2e-6, n)
+        lon += rng.normal(0, 2e-6, n)
+        view.tracks.set_tracks(range(n), cls, lat, lon, hdg, spd)
+        view.vehicles.set_vehicle("uav1", 48.85 + 1e-5 * k, 2.35, k % 360)
+        view.viewport().repaint()
+    dt = time.perf_counter() - t0
+    view.close()
+    return frames / dt
+
+
+def run_naive(n: int, frames: int, size: tuple[int, int]) -> float:
+    """fps of one item pair per track (the baseline a batched layer must beat)."""
+    from groundstation.map import mercator
+    from groundstation.map.view import MapView
+
+    rng = np.random.default_rng(1)
+    view = MapView()
+    view.resize(*size)
+    view.show()
+    view.center_on(48.85, 2.35, 16)
+    lat, lon, hdg, spd, cls = _tracks(n, rng)
+    items = []
+    for i in range(n):
+        dot = QGraphicsEllipseItem(-6, -6, 12, 12)
+        dot.setFlag(QGraphicsEllipseItem.ItemIgnoresTransformations)
+        text = QGraphicsSimpleTextItem(f"#{i}")
+        text.setFlag(QGraphicsSimpleTextItem.ItemIgnoresTransformations)
+        view.scene().addItem(dot)
+        view.scene().addItem(text)
+        items.append((dot, text))
+    QApplication.processEvents()
+    t0 = time.perf_counter()
+    for _ in range(frames):
+        lat += rng.normal(0, 2e-6, n)
+        lon += rng.normal(0, 2e-6, n)
+        xs, ys = mercator.to_scene(lat, lon)
+        for (dot, text), x, y, s in zip(items, xs, ys, spd):
+            dot.setPos(x, y)
+            text.setPos(x, y)
+            text.setText(f"#{int(s)}")
+        view.viewport().repaint()
+    dt = time.perf_counter() - t0
+    view.close()
+    return frames / dt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print fps for the batched map and the naive baseline."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tracks", type=int, default=500)
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--size", default="1280x800", help="viewport WxH in pixels")
+    ap.add_argument("--quick", action="store_true", help="30 frames")
+    args = ap.parse_args(argv)
+    frames = 30 if args.quick else args.frames
+    size = tuple(int(v) for v in args.size.split("x"))
+    _app = QApplication.instance() or QApplication([])
+    fps = run_batched(args.tracks, frames, size)
+    base = run_naive(args.tracks, frames, size)
+    print(f"map redraw, {args.tracks} tracks, {size[0]}x{size[1]} offscreen: {fps:.1f} fps "
+          f"({1000 / fps:.1f} ms/frame), target >= 30 fps: {'PASS' if fps >= 30 else 'FAIL'}")
+    print(f"baseline (one item pair per track): {base:.1f} fps; batched/baseline = {fps / base:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
