@@ -103,10 +103,10 @@ def _project(args: argparse.Namespace) -> int:
 
 def _footprint(args: argparse.Namespace) -> int:
     from shapely.geometry import mapping
-    from shapely.ops import transform as shp_transform
 
     from geo.frames import LocalFrame
     from geo.projection import footprint
+    from geo.shapes import to_metres
 
     try:
         poly = footprint(_pose(args), _camera(args), args.ground_alt, args.max_range)
@@ -115,7 +115,7 @@ def _footprint(args: argparse.Namespace) -> int:
     if poly.is_empty:
         return _fail(args, "no ground intersection: the camera sees no ground")
     frame = LocalFrame(args.lat, args.lon, args.ground_alt)
-    area = shp_transform(lambda x, y, z=None: frame.to_enu(y, x, args.ground_alt)[:2], poly).area
+    area = to_metres(poly, frame).area
     feature = {"type": "Feature", "properties": {"area_m2": round(float(area), 1)}, "geometry": mapping(poly)}
     print(json.dumps(feature, indent=None if args.json else 2))
     return 0

@@ -16,9 +16,9 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
-from shapely.ops import transform as shapely_transform
 
 from geo.frames import LocalFrame, bearing_deg
+from geo.shapes import to_metres
 
 ZoneKind = Literal["road", "no_parking", "restricted", "privacy"]
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
@@ -152,13 +152,6 @@ class ZoneSet:
         return RoadMatch(road, float(road.line_m.distance(point)), float(bearing_deg(b.x - a.x, b.y - a.y)))
 
 
-def _to_metres(geometry: Any, frame: LocalFrame) -> Any:
-    def fwd(x, y, z=None):
-        e, n, _ = frame.to_enu(np.asarray(y), np.asarray(x), frame.alt)
-        return e, n
-    return shapely_transform(fwd, geometry)
-
-
 def load_zones(source: str | Path | dict, frame: LocalFrame | None = None) -> ZoneSet:
     """Load and validate a zones GeoJSON FeatureCollection (a path or an already parsed dict)."""
     where = str(source) if not isinstance(source, dict) else "<zones>"
@@ -222,7 +215,7 @@ def load_zones(source: str | Path | dict, frame: LocalFrame | None = None) -> Zo
             frame = LocalFrame(float(c.y), float(c.x), 0.0, name="zones")
     zones, roads = [], []
     for props, geom in parsed:
-        geom_m = _to_metres(geom, frame)
+        geom_m = to_metres(geom, frame)
         extra = props.model_dump()
         zones.append(Zone(props.id, props.kind, props.name, geom, geom_m, extra))
         if props.kind == "road":
