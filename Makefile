@@ -23,6 +23,7 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/aeropatrol demo
 
+test: export QT_QPA_PLATFORM := offscreen
 test: setup
 	$(PY) -m pytest -q
 
