@@ -197,6 +197,10 @@ class Heartbeat(_Base, tag="hb"):
     vehicle_id: Id = ""
     backlog: NonNeg = 0
     sent_schema: int = SCHEMA_VERSION
+    #: reliable items acknowledged by a ground station since this node started
+    acked_total: NonNeg = 0
+    #: reliable re-sends since this node started
+    retries_total: NonNeg = 0
 
 
 class Ack(_Base, tag="ack"):

@@ -216,7 +216,8 @@ class OnboardLink:
                     self._refresh_outbox()
                 if now >= next_hb:
                     next_hb = now + self.budget.heartbeat_s
-                    hb = Heartbeat(self.node_id, "onboard", time.time(), hb_seq, self.vehicle_id, self._stats.backlog)
+                    hb = Heartbeat(self.node_id, "onboard", time.time(), hb_seq, self.vehicle_id, self._stats.backlog,
+                                   acked_total=self._stats.acked_items, retries_total=self._stats.retries)
                     hb_seq += 1
                     self._send("heartbeat", "control", encode(hb))
                 if now >= next_summary and self._latest_summary is not None:
