@@ -1,0 +1,169 @@
+"""Shared pieces of the rules: per-track state, sustained-condition episodes and the Finding they emit."""
+from __future__ import annotations
+
+import math
+import uuid
+import zoneinfo
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from datalink.messages import InfractionEvent
+
+from infractions.rules.observation import Observation
+from infractions.rules.zonegeom import ZoneGeometry
+
+#: Namespace of the deterministic infraction ids (uuid5): replaying the same tracks gives the same ids.
+INFRACTION_NAMESPACE = uuid.UUID("5b0c8f5e-7d1a-4c3e-9a57-a3e0f1c2d4b6")
+
+
+def normal_cdf(z: float) -> float:
+    """Standard normal CDF, used to turn a margin over sigma into a confidence."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What every rule needs from the patrol: zones (geo ZoneSet + metric view), time zone, clock, ids."""
+
+    zones: Any
+    geom: ZoneGeometry
+    tz: zoneinfo.ZoneInfo
+    max_gap_s: float
+    patrol_id: str
+    clock: Callable[[], float]
+
+
+@dataclass
+class TrackState:
+    """One live track: its latest observation, metric position and a bounded history for profiles."""
+
+    key: tuple[str, int]
+    last: Observation
+    east: float
+    north: float
+    history: deque = field(default_factory=deque)  # of (Observation, east, north)
+    rule_state: dict[str, Any] = field(default_factory=dict)
+
+    def push(self, obs: Observation, east: float, north: float, keep_s: float) -> None:
+        """Record an observation and forget history older than ``keep_s``."""
+        self.last, self.east, self.north = obs, east, north
+        self.history.append((obs, east, north))
+        while self.history and obs.time_s - self.history[0][0].time_s > keep_s:
+            self.history.popleft()
+
+
+@dataclass
+class Episode:
+    """A stretch of time over which a rule's condition held (with short gaps tolerated)."""
+
+    start_s: float
+    start_e: float
+    start_n: float
+    last_true_s: float
+    last_e: float
+    last_n: float
+    samples: list[tuple[Observation, float, float]] = field(default_factory=list)
+    flagged: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last observation where the condition held."""
+        return self.last_true_s - self.start_s
+
+    @property
+    def displacement_m(self) -> float:
+        """Straight-line distance from the episode's first to its last position (robust to GPS jitter)."""
+        return math.hypot(self.last_e - self.start_e, self.last_n - self.start_n)
+
+
+def step_episode(episode: Episode | None, obs: Observation, east: float, north: float, holds: bool,
+                 grace_s: float, max_gap_s: float) -> Episode | None:
+    """Advance a sustained-condition episode by one observation.
+
+    A true observation extends the episode if the last true one is at most ``max(max_gap_s, grace_s)``
+    old (a short occlusion or a brief dip is bridged), else starts a new one. A false observation ends
+    the episode once the condition has been false for more than ``grace_s``.
+    """
+    t = obs.time_s
+    if holds:
+        if episode is None or t - episode.last_true_s > max(max_gap_s, grace_s):
+            episode = Episode(start_s=t, start_e=east, start_n=north, last_true_s=t, last_e=east, last_n=north)
+        episode.last_true_s, episode.last_e, episode.last_n = t, east, north
+        episode.samples.append((obs, east, north))
+        return episode
+    if episode is not None and t - episode.last_true_s > grace_s:
+        return None
+    return episode
+
+
+@dataclass
+class Finding:
+    """An infraction as the engine emits it: the wire event plus the profile and track behind it."""
+
+    event: InfractionEvent
+    #: (time_s, speed_kmh, speed_sigma_kmh) of the track over the history kept, up to the flag
+    profile: list[tuple[float, float, float]]
+    #: (time_s, lat, lon, sigma_m) of the track over the same span
+    track: list[tuple[float, float, float, float]]
+    #: frame ids of the episode's observations (first, middle, last first: key-frame candidates)
+    key_frames: list[int]
+    #: the observations inside the episode, oldest first (boxes for evidence)
+    episode: list[Observation]
+
+
+def infraction_id(patrol_id: str, obs: Observation, rule_id: str, episode_start_s: float) -> str:
+    """Deterministic id of one (track, rule, episode), so replay after a crash cannot duplicate it."""
+    name = f"{patrol_id}|{obs.vehicle_id}|{obs.track_id}|{rule_id}|{episode_start_s:.3f}"
+    return str(uuid.uuid5(INFRACTION_NAMESPACE, name))
+
+
+def make_finding(*, ctx: RuleContext, spec: Any, track: TrackState, episode: Episode, lat: float, lon: float,
+                 sigma_m: float, zone_id: str, measurements: dict[str, float], uncertainty: dict[str, float],
+                 confidence: float, summary: str, episode_id_start_s: float | None = None) -> Finding:
+    """Assemble the InfractionEvent (rule id, version, flat params, measurements, confidence) and its context."""
+    obs = track.last
+    patrol_id = ctx.patrol_id or obs.patrol_id
+    start_for_id = episode.start_s if episode_id_start_s is None else episode_id_start_s
+    event = InfractionEvent(
+        infraction_id=infraction_id(patrol_id, obs, spec.id, start_for_id),
+        patrol_id=patrol_id, vehicle_id=obs.vehicle_id, rule_id=spec.id, rule_version=spec.version,
+        rule_params=spec.params.as_flat(), kind=spec.kind, track_id=obs.track_id, cls=obs.cls,
+        lat=float(lat), lon=float(lon), sigma_m=float(sigma_m), start_s=float(episode.start_s),
+        end_s=float(episode.last_true_s),
+        measurements={k: float(v) for k, v in measurements.items()},
+        uncertainty={k: float(v) for k, v in uncertainty.items()},
+        confidence=float(min(1.0, max(0.0, confidence))), zone_id=zone_id, evidence_id=None,
+        created_s=float(ctx.clock()), summary=summary[:4000],
+    )
+    hist = [h[0] for h in track.history]
+    frames = [o.frame_id for o, _, _ in episode.samples]
+    key_frames = list(dict.fromkeys([frames[0], frames[len(frames) // 2], frames[-1]])) if frames else []
+    return Finding(
+        event=event,
+        profile=[(o.time_s, o.speed_kmh, o.speed_sigma_kmh) for o in hist],
+        track=[(o.time_s, o.lat, o.lon, o.sigma_m) for o in hist],
+        key_frames=key_frames,
+        episode=[o for o, _, _ in episode.samples],
+    )
+
+
+class Rule:
+    """A configured rule: ``observe`` each observation of a track, ``track_closed`` when it goes stale."""
+
+    kind: str = ""
+
+    def __init__(self, spec: Any, ctx: RuleContext) -> None:
+        self.spec = spec
+        self.params = spec.params
+        self.ctx = ctx
+
+    def observe(self, track: TrackState, obs: Observation) -> Finding | None:
+        """Update this rule's state for the track; return a Finding the first time an episode qualifies."""
+        raise NotImplementedError
+
+    def track_closed(self, track: TrackState) -> None:
+        """The track has not been seen for ``track_ttl_s``; drop or park its state."""
+        track.rule_state.pop(self.spec.id, None)
