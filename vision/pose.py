@@ -129,6 +129,8 @@ class PoseReader:
         self._cond = threading.Condition()
         self.samples = 0
         self.rejected = 0
+        #: home (take-off ground) altitude AMSL from GLOBAL_POSITION_INT alt - relative_alt
+        self.home_alt_m: float | None = None
 
     # -- wiring -----------------------------------------------------------------------------------
     def attach(self, link) -> "PoseReader":
@@ -161,6 +163,7 @@ class PoseReader:
         self.clock.observe_boot_ms(int(msg.time_boot_ms))
         if msg.lat == 0 and msg.lon == 0:
             raise ValueError("GLOBAL_POSITION_INT without a position fix (lat = lon = 0)")
+        self.home_alt_m = msg.alt / 1000.0 - msg.relative_alt / 1000.0
         self._position = _Position(msg.time_boot_ms / 1000.0, msg.lat / 1e7, msg.lon / 1e7, msg.alt / 1000.0,
                                    msg.vx / 100.0, msg.vy / 100.0, msg.vz / 100.0)
 
