@@ -1,0 +1,325 @@
+"""`aeropatrol evidence ...` and `aeropatrol review ...`: verify evidence, review, export, purge, users.
+
+Module level imports only argparse and the standard library; the store and evidence code is
+imported inside the handlers. Passwords come from the environment variable named by
+``--password-env`` (default AEROPATROL_PASSWORD) or an interactive prompt, never from argv.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def _group(subparsers: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(func=lambda _a: (parser.print_help(), 2)[1])
+    return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evidence`` and ``review`` command groups."""
+    ev = _group(subparsers, "evidence", "Evidence packages: verify integrity, make signing keys.")
+    p = ev.add_parser("verify", help="check manifests, file hashes, the patrol hash chain and signatures")
+    p.add_argument("dir", help="a package, a patrol directory or a directory of patrols")
+    p.add_argument("--pubkey", help="trusted Ed25519 public key (PEM): every package must be signed by it")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.set_defaults(func=_evidence_verify)
+    p = ev.add_parser("keygen", help="create an Ed25519 key pair for signing evidence")
+    p.add_argument("private", help="private key PEM to write (mode 0600)")
+    p.add_argument("public", help="public key PEM to write")
+    p.set_defaults(func=_evidence_keygen)
+
+    rv = _group(subparsers, "review", "Review infractions in a store: list, show, decide, export, verify, purge.")
+
+    def common(parser: argparse.ArgumentParser, user: bool = True) -> argparse.ArgumentParser:
+        parser.add_argument("--db", required=True, help="store: SQLite file path or SQLAlchemy URL")
+        if user:
+            parser.add_argument("--user", required=True, help="your user name")
+            parser.add_argument("--password-env", default="AEROPATROL_PASSWORD",
+                                help="environment variable holding the password (else prompt)")
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        return parser
+
+    p = common(rv.add_parser("list", help="infractions, oldest first"))
+    p.add_argument("--patrol")
+    p.add_argument("--status", choices=("new", "confirmed", "rejected", "needs_more_info"))
+    p.set_defaults(func=_review_list)
+    p = common(rv.add_parser("show", help="one infraction with measurements (audited view)"))
+    p.add_argument("infraction_id")
+    p.set_defaults(func=_review_show)
+    for name, decision in (("confirm", "confirmed"), ("reject", "rejected"), ("needs-info", "needs_more_info")):
+        p = common(rv.add_parser(name, help=f"mark an infraction {decision}"))
+        p.add_argument("infraction_id")
+        p.add_argument("--note", default="", help="reviewer's note")
+        p.set_defaults(func=_review_decide, decision=decision)
+    p = common(rv.add_parser("release", help="release confirmed evidence so retention may purge it (admin)"))
+    p.add_argument("infraction_id")
+    p.add_argument("--note", default="")
+    p.set_defaults(func=_review_release)
+    p = common(rv.add_parser("export", help="evidence zip of an infraction, or a patrol summary (GeoJSON/CSV)"))
+    p.add_argument("infraction_id", nargs="?", help="infraction to export as an evidence zip")
+    p.add_argument("--patrol", help="export this patrol's summary instead")
+    p.add_argument("--format", choices=("geojson", "csv"), help="summary format (default from --out suffix)")
+    p.add_argument("--out", required=True, help="output file")
+    p.set_defaults(func=_review_export)
+    p = common(rv.add_parser("verify", help="audit-log hash chain and the store's evidence packages"))
+    p.add_argument("--pubkey", help="trusted Ed25519 public key (PEM)")
+    p.set_defaults(func=_review_verify)
+    p = common(rv.add_parser("purge", help="apply the retention period (admin; logged)"))
+    p.add_argument("--retention-days", type=float, help="set the deployment's retention period first")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--now", type=float, help=argparse.SUPPRESS)
+    p.set_defaults(func=_review_purge)
+    p = common(rv.add_parser("audit", help="the audit log (admin)"))
+    p.add_argument("--target")
+    p.set_defaults(func=_review_audit)
+    p = common(rv.add_parser("user-add", help="create a user (admin; the first user needs no login)"), user=False)
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=("pilot", "reviewer", "admin"))
+    p.add_argument("--as-user", dest="user", help="admin performing the change (not needed for the first user)")
+    p.add_argument("--password-env", default="AEROPATROL_PASSWORD",
+                   help="variable with the admin's password (--as-user) ")
+    p.add_argument("--new-password-env", default="AEROPATROL_NEW_PASSWORD",
+                   help="variable with the new user's password (else prompt)")
+    p.set_defaults(func=_review_user_add)
+
+
+def _err(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 1
+
+
+def _password(var: str, prompt: str) -> str:
+    value = os.environ.get(var)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise PermissionError(f"no password: set {var} or run interactively")
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+def _open(args: argparse.Namespace):
+    from infractions.store import open_store
+
+    return open_store(args.db)
+
+
+def _login(args: argparse.Namespace, store) -> Any:
+    return store.users.authenticate(args.user, _password(args.password_env, f"password for {args.user}: "))
+
+
+def _run(args: argparse.Namespace, body) -> int:
+    """Open the store, log in, run ``body(store, user)``; turn expected failures into exit code 1."""
+    from infractions.store.review import ReviewError
+
+    try:
+        store = _open(args)
+    except Exception as exc:  # bad URL, unreadable file: one line, no traceback
+        return _err(f"{args.db}: cannot open store ({exc})")
+    try:
+        user = _login(args, store)
+        return body(store, user)
+    except (PermissionError, KeyError, ReviewError, ValueError, FileNotFoundError) as exc:
+        return _err(str(exc).strip("'\""))
+    finally:
+        store.close()
+
+
+def _event_row(rec) -> dict[str, Any]:
+    e = rec.event
+    return {"infraction_id": e.infraction_id, "kind": e.kind, "rule": f"{e.rule_id}@{e.rule_version}",
+            "patrol_id": e.patrol_id, "track_id": e.track_id, "cls": e.cls, "lat": e.lat, "lon": e.lon,
+            "start_s": e.start_s, "end_s": e.end_s, "confidence": e.confidence, "status": rec.status,
+            "summary": e.summary}
+
+
+def _review_list(args: argparse.Namespace) -> int:
+    def body(store, user) -> int:
+        recs = store.review.queue(user, patrol_id=args.patrol, status=args.status)
+        rows = [_event_row(r) for r in recs]
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        else:
+            for r in rows:
+                print(f"{r['infraction_id']}  {r['status']:<15} {r['kind']:<15} conf {r['confidence']:.2f}  {r['summary']}")
+            print(f"{len(rows)} infraction(s)")
+        return 0
+    return _run(args, body)
+
+
+def _review_show(args: argparse.Namespace) -> int:
+    import msgspec
+
+    def body(store, user) -> int:
+        rec = store.review.show(user, args.infraction_id)
+        data = {"event": msgspec.structs.asdict(rec.event), "status": rec.status, "status_by": rec.status_by,
+                "status_note": rec.status_note, "evidence": store.records.evidence_for(args.infraction_id),
+                "reviews": store.review.history(args.infraction_id)}
+        if args.json:
+            print(json.dumps(data, indent=1, default=float))
+        else:
+            e = rec.event
+            print(f"{e.infraction_id}  {e.kind} ({e.rule_id} v{e.rule_version})  status {rec.status}")
+            print(f"  {e.summary}")
+            print(f"  where {e.lat:.6f}, {e.lon:.6f} ± {e.sigma_m:.1f} m   when {e.start_s:.1f} .. {e.end_s:.1f}")
+            print(f"  confidence {e.confidence:.3f}   params {e.rule_params}")
+            for k, v in e.measurements.items():
+                print(f"  {k:>22} = {v:.3f}")
+            for ref in data["evidence"]:
+                print(f"  evidence {ref['evidence_id']} at {ref['path']}")
+        return 0
+    return _run(args, body)
+
+
+def _review_decide(args: argparse.Namespace) -> int:
+    def body(store, user) -> int:
+        rec = store.review.decide(user, args.infraction_id, args.decision, args.note)
+        out = {"infraction_id": args.infraction_id, "status": rec.status, "by": rec.status_by}
+        print(json.dumps(out) if args.json else f"{args.infraction_id}: {rec.status} by {rec.status_by}")
+        return 0
+    return _run(args, body)
+
+
+def _review_release(args: argparse.Namespace) -> int:
+    def body(store, user) -> int:
+        store.review.release(user, args.infraction_id, args.note)
+        print(f"{args.infraction_id}: released")
+        return 0
+    return _run(args, body)
+
+
+def _review_export(args: argparse.Namespace) -> int:
+    from infractions.store.export import export_package, export_summary
+
+    def body(store, user) -> int:
+        if args.patrol:
+            out = export_summary(store, user, args.patrol, args.out, args.format)
+        elif args.infraction_id:
+            out = export_package(store, user, args.infraction_id, args.out)
+        else:
+            raise ValueError("give an infraction id or --patrol")
+        print(json.dumps({"path": str(out)}) if args.json else f"wrote {out}")
+        return 0
+    return _run(args, body)
+
+
+def _review_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from infractions.evidence.integrity import VerifyReport, load_public_key, verify_patrol
+    from infractions.store import audit
+
+    def body(store, user) -> int:
+        user.require("view_evidence")
+        with store.engine.connect() as conn:
+            problems = audit.verify_chain(conn)
+        report = VerifyReport()
+        trusted = load_public_key(args.pubkey) if args.pubkey else None
+        patrol_dirs = sorted({str(Path(ref["path"]).parent) for rec in store.records.list()
+                              for ref in store.records.evidence_for(rec.infraction_id)})
+        for pdir in patrol_dirs:
+            verify_patrol(Path(pdir), report, trusted)
+        report.problems[:0] = problems
+        with store.engine.begin() as conn:
+            audit.append(conn, time_s=store.now(), actor=user.username, action="verify", target="store",
+                         detail={"ok": report.ok, "problems": len(report.problems)})
+        _print_report(report, args.json)
+        return 0 if report.ok else 1
+    return _run(args, body)
+
+
+def _review_purge(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from infractions.store.retention import purge, set_retention_days
+
+    def body(store, user) -> int:
+        if args.retention_days is not None:
+            set_retention_days(store, args.retention_days, user)
+        report = purge(store, user, now_s=args.now, dry_run=args.dry_run)
+        if args.json:
+            print(json.dumps(asdict(report)))
+        else:
+            verb = "would purge" if report.dry_run else "purged"
+            print(f"{verb} {report.infractions} infraction(s), {report.evidence_packages} evidence package(s), "
+                  f"{report.track_points} track point(s) older than {report.retention_days:g} days")
+        return 0
+    return _run(args, body)
+
+
+def _review_audit(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from infractions.store import audit
+
+    def body(store, user) -> int:
+        user.require("manage_users")
+        with store.engine.connect() as conn:
+            rows = audit.entries(conn, target=args.target)
+        if args.json:
+            print(json.dumps([asdict(r) for r in rows], indent=1))
+        else:
+            for r in rows:
+                print(f"{r.seq:>6} {r.time_s:.3f} {r.actor:<12} {r.action:<16} {r.target} {json.dumps(r.detail)}")
+        return 0
+    return _run(args, body)
+
+
+def _review_user_add(args: argparse.Namespace) -> int:
+    try:
+        store = _open(args)
+    except Exception as exc:
+        return _err(f"{args.db}: cannot open store ({exc})")
+    try:
+        actor = None
+        if args.user:
+            actor = _login(args, store)
+        elif store.users.count():
+            return _err("users exist already: give --as-user ADMIN")
+        password = _password(args.new_password_env, f"password for new user {args.name}: ")
+        user = store.users.add(args.name, password, args.role, actor=actor)
+        print(json.dumps({"user": user.username, "role": user.role}) if args.json else
+              f"created {user.role} {user.username}")
+        return 0
+    except (PermissionError, ValueError) as exc:
+        return _err(str(exc))
+    finally:
+        store.close()
+
+
+def _print_report(report, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=1))
+        return
+    print(f"{'OK' if report.ok else 'FAILED'}: {report.patrols} patrol(s), {report.packages} package(s), "
+          f"{report.signed} signed, {report.purged} purged under retention")
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+
+
+def _evidence_verify(args: argparse.Namespace) -> int:
+    from infractions.evidence.integrity import load_public_key, verify_tree
+
+    try:
+        trusted = load_public_key(args.pubkey) if args.pubkey else None
+    except ValueError as exc:
+        return _err(str(exc))
+    report = verify_tree(args.dir, trusted)
+    _print_report(report, args.json)
+    return 0 if report.ok else 1
+
+
+def _evidence_keygen(args: argparse.Namespace) -> int:
+    from infractions.evidence.integrity import generate_keypair
+
+    try:
+        generate_keypair(args.private, args.public)
+    except OSError as exc:
+        return _err(str(exc))
+    print(f"wrote {args.private} (keep it on the drone, mode 0600) and {args.public}")
+    return 0
