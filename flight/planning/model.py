@@ -137,7 +137,8 @@ class PatrolPlan:
     """A planned patrol: mission items (no home item; seq from 0), fence, rally points and metadata.
 
     DO_JUMP param1 in `items` is the 0-based index of the target inside `items`.
-    `swath_m` is the across-track camera footprint used for the covered-area figure (0 = no camera).
+    `swath_m` / `swath_along_m` are the camera footprint across / along the track used for the covered-area
+    figure (0 = no camera; the along-track part extends each imaging leg by half of it at both ends).
     """
 
     kind: str
@@ -146,6 +147,7 @@ class PatrolPlan:
     fence: "Geofence" = None  # type: ignore[assignment]
     rally: list[RallyPoint] = field(default_factory=list)
     swath_m: float = 0.0
+    swath_along_m: float = 0.0
     cruise_speed_mps: float = 8.0
     surveys: list[SurveySpan] = field(default_factory=list)
     area_polygon: list[tuple[float, float]] | None = None  # target area (lat, lon) when the plan covers one

@@ -67,6 +67,36 @@ def _segments(poly_uv: Polygon, spacing: float) -> tuple[list[tuple[int, np.ndar
     return out, n
 
 
+def _swaths(segs: list[np.ndarray], across: float, along: float):
+    """Camera coverage of transect segments (u-sorted, in uv): rectangles +-across/2, extended along/2 at the ends."""
+    rects = [shapely.box(xy[0, 0] - along / 2, xy[0, 1] - across / 2, xy[1, 0] + along / 2, xy[1, 1] + across / 2)
+             for xy in segs]
+    return shapely.union_all(rects) if rects else shapely.Polygon()
+
+
+def _fill_gaps(poly_uv: Polygon, segs: list[tuple[float, np.ndarray]], spacing: float, across: float, along: float,
+               rounds: int = 4) -> list[tuple[float, np.ndarray]]:
+    """Add transects where the regular lines leave the footprint short of full coverage (concave arms, hole sides)."""
+    umin, _, umax, _ = poly_uv.bounds
+    min_area = max(1.0, 1e-4 * poly_uv.area)
+    for _ in range(rounds):
+        gap = poly_uv.difference(_swaths([xy for _, xy in segs], across, along))
+        gap = gap.buffer(-0.25).buffer(0.25)  # ignore numerical slivers
+        parts = [g for g in getattr(gap, "geoms", [gap]) if not g.is_empty and g.area >= min_area]
+        if not parts:
+            break
+        for part in parts:
+            _, a, _, b = part.bounds
+            n = max(1, math.ceil((b - a) / spacing - 1e-9))
+            for v in a + (b - a - (n - 1) * spacing) / 2 + spacing * np.arange(n):
+                cut = LineString([(umin - 1, v), (umax + 1, v)]).intersection(poly_uv)
+                for piece in getattr(cut, "geoms", [cut]):
+                    if piece.geom_type == "LineString" and piece.length >= MIN_SEGMENT_M and piece.intersects(part):
+                        xy = np.asarray(piece.coords)[[0, -1]]
+                        segs.append((v / spacing, xy[np.argsort(xy[:, 0])]))
+    return segs
+
+
 def _extend(seg: np.ndarray, t: float, poly_uv: Polygon | None) -> np.ndarray:
     """Extend a u-sorted segment by `t` at both ends; clipped back into the polygon when one is given."""
     if t <= 0:
@@ -85,10 +115,13 @@ def _extend(seg: np.ndarray, t: float, poly_uv: Polygon | None) -> np.ndarray:
 
 
 def layout_survey(polygon: Polygon, spacing_m: float, angle_deg: float = 0.0, entry: int = 0,
-                  turnaround_m: float = 0.0, keep_inside: bool = True) -> SurveyGeometry:
+                  turnaround_m: float = 0.0, keep_inside: bool = True,
+                  footprint_m: tuple[float, float] | None = None) -> SurveyGeometry:
     """Transects over an ENU polygon: spacing (m), bearing of the lines (deg), entry corner 0..3, turnaround (m).
 
     Entry: 0/1 start on the first line (smallest cross-track coordinate) at its low/high end, 2/3 on the last.
+    With `footprint_m` (across, along) extra transects are added wherever the camera footprints of the regular
+    lines would leave part of the polygon unseen (arms of a U, strips beside holes).
     With keep_inside (default) turnaround stubs are clipped to the polygon so every leg stays inside it.
     """
     if not (math.isfinite(spacing_m) and spacing_m > 0):
@@ -104,6 +137,8 @@ def layout_survey(polygon: Polygon, spacing_m: float, angle_deg: float = 0.0, en
     segs, n_lines = _segments(poly_uv, spacing_m)
     if not segs:
         raise PlanParameterError(f"no transect fits the polygon at spacing {spacing_m:.1f} m")
+    if footprint_m is not None:
+        segs = _fill_gaps(poly_uv, [(float(k), xy) for k, xy in segs], spacing_m, *footprint_m)
     # Grow segments by the turnaround: kept inside the polygon, or free (checked against the fence later).
     flown = [(k, _extend(xy, turnaround_m, poly_uv if keep_inside else None), xy) for k, xy in segs]
     router = PolygonRouter(poly_uv if keep_inside else poly_uv.buffer(turnaround_m + 1.0, join_style="mitre"))
@@ -184,7 +219,7 @@ def plan_survey(area: Sequence[LatLon], home: Home, *, alt_m: float | None = Non
     trigger = along * (1.0 - front_overlap_pct / 100.0)
     frame = home.frame()
     poly = enu_polygon(frame, area, holes)
-    geom = layout_survey(poly, spacing, angle_deg, entry, turnaround_m, keep_inside)
+    geom = layout_survey(poly, spacing, angle_deg, entry, turnaround_m, keep_inside, (across, along))
 
     b = ItemBuilder()
     b.takeoff(takeoff_alt_m if takeoff_alt_m is not None else alt_m)
@@ -210,7 +245,7 @@ def plan_survey(area: Sequence[LatLon], home: Home, *, alt_m: float | None = Non
                       front_overlap_pct=front_overlap_pct, trigger_distance_m=trigger,
                       holes=[list(map(tuple, h)) for h in holes])
     return PatrolPlan(kind="survey", home=home, items=b.items, fence=fence or Geofence(), rally=list(rally),
-                      swath_m=across, cruise_speed_mps=speed_mps or 8.0, surveys=[span], area_polygon=ring,
+                      swath_m=across, swath_along_m=along, cruise_speed_mps=speed_mps or 8.0, surveys=[span], area_polygon=ring,
                       notes={"area_holes": [list(map(tuple, h)) for h in holes], "alt_m": alt_m, "spacing_m": spacing,
                              "footprint_m": (across, along), "gsd_cm": camera.gsd_cm(alt_m), "trigger_distance_m": trigger,
                              "lines": geom.line_count, "segments": len(geom.imaging)})

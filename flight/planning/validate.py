@@ -92,9 +92,13 @@ def covered_area(plan: PatrolPlan, route: Route) -> tuple[float, float | None, f
     """(covered m^2, target m^2, coverage %) of the camera swath over the flown legs (and target polygon)."""
     if plan.swath_m <= 0:
         return 0.0, None, None
-    half = plan.swath_m / 2.0
-    shapes = [LineString([leg.start[:2], leg.end[:2]]).buffer(half, cap_style="flat")
-              for leg in route.legs if leg.kind == "fly" and leg.horizontal_m > 0.01]
+    half, ext = plan.swath_m / 2.0, plan.swath_along_m / 2.0
+    shapes = []
+    for leg in route.legs:
+        if leg.kind == "fly" and leg.horizontal_m > 0.01:
+            a, b = np.asarray(leg.start[:2]), np.asarray(leg.end[:2])
+            d = (b - a) / np.hypot(*(b - a))
+            shapes.append(LineString([a - d * ext, b + d * ext]).buffer(half, cap_style="flat"))
     shapes += [LineString(_loiter_ring(e, n, r)).buffer(half) for e, n, r, _ in route.loiters if r > 0]
     if not shapes:
         return 0.0, None, None
