@@ -139,7 +139,11 @@ def renumber(items: list[MissionItem], mission_type: int | None = None) -> list[
 
 @dataclass(frozen=True)
 class MissionPlan:
-    """What a vehicle holds: the mission items, the fence items and the rally items (each seq from 0)."""
+    """What a vehicle holds: the mission items, the fence items and the rally items (each seq from 0).
+
+    Mission items never include ArduPilot's home item 0, and DO_JUMP param1 is an index into `items`;
+    the protocol client shifts both for ArduPilot on the wire.
+    """
 
     items: list[MissionItem] = field(default_factory=list)
     fence_items: list[MissionItem] = field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from flight.link import MavLink
 from flight.mav import mavlink2
-from flight.mission import Frame, MissionItem, MissionType, renumber
+from flight.mission import Cmd, Frame, MissionItem, MissionType, renumber
 from flight.modes import Flavour
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,11 @@ def home_placeholder(lat_deg: float = 0.0, lon_deg: float = 0.0, alt_amsl_m: flo
     return MissionItem.at(0, 16, lat_deg, lon_deg, alt_amsl_m, frame=Frame.GLOBAL_INT)
 
 
+def shift_jumps(items: list[MissionItem], by: int) -> list[MissionItem]:
+    """DO_JUMP targets (param1) moved by `by`: ArduPilot numbers them counting its home item 0."""
+    return [replace(it, param1=it.param1 + by) if it.command == Cmd.DO_JUMP else it for it in items]
+
+
 class MissionClient:
     """Mission/fence/rally transfers with the link's target vehicle."""
 
@@ -117,7 +122,7 @@ class MissionClient:
             return self.clear(mission_type)
         wire = renumber(items, mission_type)
         if self.home_offset(mission_type):
-            wire = renumber([home or home_placeholder()] + wire, mission_type)
+            wire = renumber([home or home_placeholder()] + shift_jumps(wire, +1), mission_type)
         count = len(wire)
         ts, tc = self._target()
         started = time.monotonic()
@@ -228,7 +233,7 @@ class MissionClient:
         self.link.send(ack)
         result = [replace(items[i], mission_type=mission_type) for i in range(count)]
         if self.home_offset(mission_type) and result and not keep_home:
-            result = renumber(result[1:])
+            result = renumber(shift_jumps(result[1:], -1))
         return result
 
     # -- clear ------------------------------------------------------------------------------------
