@@ -158,3 +158,18 @@ def _ground(args: argparse.Namespace) -> int:
     finally:
         link.stop()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m datalink.cli link ...``) used by tests and benches."""
+    parser = argparse.ArgumentParser(prog="datalink")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
