@@ -166,6 +166,15 @@ class PlanDraft:
             text += f" · survey alt {s.alt_m:.0f} m, spacing {s.spacing_m:.0f} m"
         return text + (" · edited by hand" if self.edited else "")
 
+    def load_patrol_plan(self, plan) -> None:
+        """Show an imported ``PatrolPlan`` (from a .plan / .waypoints file) as the current, hand-edited plan."""
+        self.plan = plan
+        self.home = (plan.home.lat, plan.home.lon, plan.home.alt_amsl_m)
+        if plan.area_polygon:
+            self.polygon = list(plan.area_polygon)
+        self.edited = True
+        self.check()
+
     def load_mission_plan(self, mission_plan, home: tuple[float, float, float] | None = None) -> None:
         """Show a downloaded/imported ``MissionPlan`` as the current plan (manual, no regeneration)."""
         from flight.planning import Geofence, Home, PatrolPlan

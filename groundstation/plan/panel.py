@@ -2,7 +2,6 @@
 drag-to-edit waypoints, upload/download through the fly controller, save/import files through ``flight.files``."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PyQt5.QtCore import pyqtSignal
@@ -12,14 +11,6 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, 
 from groundstation.fly.actions import ActionResult
 from groundstation.map.view import MapView, Tool
 from groundstation.plan.draft import NEEDS, PATTERNS, PlanDraft, fence_geometry
-
-
-def _files_module():
-    """``flight.files`` (plan/waypoints/GeoJSON/KML readers and writers), or None while it is not there."""
-    try:
-        return importlib.import_module("flight.files")
-    except ModuleNotFoundError:
-        return None
 
 
 class PlanPanel(QWidget):
@@ -233,37 +224,40 @@ class PlanPanel(QWidget):
 
     # ------------------------------------------------------------------ files
     def import_file(self, path: str | Path) -> str:
-        """Import .plan / .waypoints (a mission) or GeoJSON / KML (an area or route) via ``flight.files``."""
-        files = _files_module()
-        if files is None:
-            raise RuntimeError("flight.files is not available: cannot import files yet")
+        """Import .plan / .waypoints (a mission) or GeoJSON / KML (an area or route) via ``flight.files``;
+        a malformed file raises ``flight.files.FileFormatError`` naming the file and field."""
+        from flight import files
+
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in (".plan", ".waypoints", ".txt"):
-            loaded = files.read_plan(path) if suffix == ".plan" else files.read_waypoints(path)
-            mission = loaded.to_mission_plan() if hasattr(loaded, "to_mission_plan") else loaded
-            self.draft.load_mission_plan(mission)
+            plan = files.load_plan(path) if suffix == ".plan" else files.load_waypoints(path)
+            self.draft.load_patrol_plan(plan)
             self.refresh()
-            return f"imported {len(mission.items)} items from {path.name}"
-        reader = files.read_geojson if suffix in (".geojson", ".json") else files.read_kml
-        geom = reader(path)
-        points = getattr(geom, "points", None) or getattr(geom, "coords", None) or geom
-        kind = getattr(geom, "kind", None) or NEEDS[self.draft.pattern]
-        self.set_geometry(list(points), "polygon" if kind in ("polygon", "area") else "route")
-        return f"imported a {kind} of {len(points)} points from {path.name}"
+            return f"imported {len(plan.items)} items from {path.name}"
+        shapes = files.load_shapes(path)
+        want = "polygon" if NEEDS[self.draft.pattern] == "polygon" else "line"
+        shape = next((s for s in shapes if s.kind == want), None) or (shapes[0] if shapes else None)
+        if shape is None:
+            raise ValueError(f"{path}: no polygon or line found")
+        if shape.kind == "polygon" and NEEDS[self.draft.pattern] != "polygon":
+            self.pattern.setCurrentText("survey")
+        elif shape.kind == "line" and NEEDS[self.draft.pattern] != "route":
+            self.pattern.setCurrentText("corridor")
+        self.set_geometry(list(shape.coords), "polygon" if shape.kind == "polygon" else "route")
+        return f"imported a {shape.kind} of {len(shape.coords)} points from {path.name}"
 
     def save_file(self, path: str | Path) -> Path:
-        """Write the plan as a QGroundControl .plan (or .waypoints by suffix) via ``flight.files``."""
-        files = _files_module()
-        if files is None:
-            raise RuntimeError("flight.files is not available: cannot save files yet")
+        """Write the plan as a QGroundControl .plan (or QGC WPL 110 by the .waypoints suffix) via ``flight.files``."""
+        from flight import files
+
         if self.draft.plan is None:
             raise ValueError(self.draft.error or "no plan to save")
         path = Path(path)
-        if path.suffix.lower() == ".waypoints":
-            files.write_waypoints(path, self.draft.plan)
+        if path.suffix.lower() in (".waypoints", ".txt"):
+            files.save_waypoints(self.draft.plan, path)
         else:
-            files.write_plan(path, self.draft.plan)
+            files.save_plan(self.draft.plan, path)
         return path
 
     def on_import(self) -> None:

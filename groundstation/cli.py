@@ -1,0 +1,160 @@
+"""`aeropatrol gs`: start the ground station (optionally with the SITL vehicle, a store to review, offline tiles)."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_SITL_CONNECT = "tcp:127.0.0.1:5760"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``gs`` command."""
+    p = subparsers.add_parser("gs", help="the PyQt5 ground station (plan, fly, review)",
+                              description="Start the ground station. Pilots plan and fly; reviewers log in against "
+                                          "the store given with --db and review infractions.")
+    p.add_argument("--connect", metavar="CONN", help="MAVLink endpoint to connect at start (tcp:host:port, udpin:...)")
+    p.add_argument("--db", metavar="PATH", help="infractions store (SQLite file or SQLAlchemy URL) for review and login")
+    p.add_argument("--user", help="log in as USER (password from $AEROPATROL_PASSWORD, else a dialog)")
+    p.add_argument("--mbtiles", metavar="PATH", help="offline MBTiles map package")
+    p.add_argument("--tiles", metavar="URL", help="XYZ tile URL template, e.g. https://tile.example/{z}/{x}/{y}.png")
+    p.add_argument("--tile-cache", metavar="DIR", help="disk cache of downloaded tiles")
+    p.add_argument("--zones", metavar="GEOJSON", help="zones file (roads, no-parking, restricted, privacy) to draw")
+    p.add_argument("--center", metavar="LAT,LON[,ZOOM]", help="initial map centre")
+    p.add_argument("--datalink-listen", action="append", default=[], metavar="ENDPOINT",
+                   help="Zenoh endpoint to listen on for the onboard data link (tcp/0.0.0.0:7447)")
+    p.add_argument("--datalink-connect", action="append", default=[], metavar="ENDPOINT",
+                   help="Zenoh endpoint of the onboard node to connect to")
+    p.add_argument("--inbox", metavar="PATH", help="SQLite inbox of the data link (default next to --db or in ~/.cache)")
+    p.add_argument("--sitl", action="store_true", help="also start the simulated vehicle and connect to it")
+    p.add_argument("--sitl-args", default="", help="extra arguments for `aeropatrol sim vehicle`")
+    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window after --quit-after seconds")
+    p.add_argument("--quit-after", type=float, metavar="S", help="close after S seconds (smoke tests, demos)")
+    p.set_defaults(func=run_gs)
+
+
+def _sitl_command(args: argparse.Namespace) -> list[str]:
+    extra = shlex.split(args.sitl_args)
+    return [sys.executable, "-m", "aeropatrol", "sim", "vehicle", *extra]
+
+
+def _tile_source(args: argparse.Namespace):
+    from groundstation.app import default_tile_cache
+    from groundstation.map.tiles import MBTilesSource, XyzTileSource
+
+    if args.mbtiles:
+        return MBTilesSource(args.mbtiles)
+    if args.tiles:
+        return XyzTileSource(args.tiles, args.tile_cache or default_tile_cache())
+    return None
+
+
+def _login(args: argparse.Namespace, store):
+    """A Session for the store's user (``--user`` + $AEROPATROL_PASSWORD, or the login dialog); None if cancelled."""
+    from groundstation.review.login import LoginDialog
+    from groundstation.session import Session
+
+    directory = store.users
+    if directory.count() == 0:
+        print("the store has no users yet: create an admin first (see `aeropatrol review --help`)", file=sys.stderr)
+        return None
+    password = os.environ.get("AEROPATROL_PASSWORD")
+    if args.user and password is not None:
+        user = directory.authenticate(args.user, password)
+        return Session(user.username, user.role, user)
+    dialog = LoginDialog(directory)
+    if args.user:
+        dialog.username.setText(args.user)
+    if dialog.exec_() != dialog.Accepted:
+        return None
+    return dialog.session
+
+
+def run_gs(args: argparse.Namespace) -> int:
+    """Start the window; returns the Qt exit code (2 on a bad argument, 3 when login fails)."""
+    from groundstation.qtenv import ensure_app
+
+    app = ensure_app()  # before anything may import cv2
+    from groundstation.app import AppConfig, MainWindow
+
+    sitl = None
+    try:
+        try:
+            tiles = _tile_source(args)
+        except (OSError, ValueError) as exc:
+            print(f"aeropatrol gs: {exc}", file=sys.stderr)
+            return 2
+        zones = None
+        if args.zones:
+            from geo.zones import ZoneError, load_zones
+
+            try:
+                zones = load_zones(args.zones)
+            except (OSError, ZoneError, ValueError) as exc:
+                print(f"aeropatrol gs: --zones {args.zones}: {exc}", file=sys.stderr)
+                return 2
+        center = None
+        if args.center:
+            try:
+                parts = [float(v) for v in args.center.split(",")]
+                center = (parts[0], parts[1], parts[2] if len(parts) > 2 else 16.0)
+            except (ValueError, IndexError):
+                print(f"aeropatrol gs: --center wants LAT,LON[,ZOOM], got {args.center!r}", file=sys.stderr)
+                return 2
+        service = session = None
+        if args.db:
+            from groundstation.review.service import ReviewService, open_store
+
+            store = open_store(args.db)
+            try:
+                session = _login(args, store)
+            except PermissionError as exc:
+                print(f"aeropatrol gs: login failed: {exc}", file=sys.stderr)
+                return 3
+            if session is None:
+                return 3
+            if session.can("view_evidence"):
+                service = ReviewService(store, session.user)
+        bridge = None
+        if args.datalink_listen or args.datalink_connect:
+            from groundstation.datalink_bridge import DatalinkBridge
+
+            inbox = args.inbox or (Path(args.db).with_suffix(".inbox.sqlite") if args.db and "://" not in args.db
+                                   else Path.home() / ".cache" / "aeropatrol" / "gs_inbox.sqlite")
+            bridge = DatalinkBridge(inbox, tuple(args.datalink_listen), tuple(args.datalink_connect))
+        connect = args.connect
+        if args.sitl:
+            cmd = _sitl_command(args)
+            print("starting SITL:", " ".join(cmd), file=sys.stderr)
+            sitl = subprocess.Popen(cmd)
+            connect = connect or DEFAULT_SITL_CONNECT
+        window = MainWindow(AppConfig(connect=connect, tile_source=tiles, zones=zones, review_service=service,
+                                      session=session, datalink=bridge, center=center))
+        if bridge is not None:
+            bridge.start()
+        window.resize(1500, 900)
+        window.show()
+        if args.quit_after is not None:
+            from PyQt5.QtCore import QTimer
+
+            def finish() -> None:
+                if args.screenshot:
+                    Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
+                    window.grab().save(args.screenshot)
+                window.close()
+                app.quit()
+
+            QTimer.singleShot(int(args.quit_after * 1000), finish)
+        return int(app.exec_())
+    finally:
+        if sitl is not None:
+            sitl.terminate()
+            try:
+                sitl.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                sitl.kill()
+                sitl.wait()

@@ -1,0 +1,1 @@
+"""Review (officer): login, the infraction queue, evidence viewer, decisions and exports — all audited."""
