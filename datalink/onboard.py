@@ -107,6 +107,7 @@ class OnboardLink:
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._latest_tracks: TrackBatch | None = None
+        self._encoded: tuple[TrackBatch | None, bytes] = (None, b"")
         self._latest_summary: VehicleSummary | None = None
         self._latest_thumb: ThumbnailSource | None = None
         self._outbox_dirty = True
@@ -275,7 +276,9 @@ class OnboardLink:
             batch = self._latest_tracks
         if batch is None:
             return False
-        payload = encode(batch)
+        if self._encoded[0] is not batch:  # encode each batch once, however long it waits for budget
+            self._encoded = (batch, encode(batch))
+        payload = self._encoded[1]
         if not self._sched.can_send("tracks", len(payload)):
             return False
         with self._lock:
