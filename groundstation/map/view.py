@@ -189,13 +189,23 @@ class MapView(QGraphicsView):
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Zoom around the cursor, half a zoom level per wheel notch."""
         steps = event.angleDelta().y() / 120.0
-        if not steps:
+        if steps:
+            self.zoom_at(event.pos(), 0.5 * steps)
+
+    def zoom_at(self, pos, dz: float) -> None:
+        """Change the zoom by ``dz`` levels keeping the scene point under viewport pixel ``pos`` in place."""
+        new_zoom = max(1.0, min(22.0, self.zoom() + dz))
+        factor = 2 ** (new_zoom - self.zoom())
+        if abs(factor - 1.0) < 1e-12:
             return
-        factor = 2 ** (0.5 * steps)
-        new_zoom = self.zoom() + math.log2(factor)
-        if 1.0 <= new_zoom <= 22.0:
-            self.scale(factor, factor)  # AnchorUnderMouse keeps the point under the cursor fixed
-            self._changed()
+        anchor = self.mapToScene(pos)
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)
+        self.scale(factor, factor)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        s = self.transform().m11()
+        vc = QPointF(self.viewport().width() / 2.0, self.viewport().height() / 2.0)
+        self.centerOn(QPointF(anchor.x() - (pos.x() - vc.x()) / s, anchor.y() - (pos.y() - vc.y()) / s))
+        self._changed()
 
     # ------------------------------------------------------------------ tiles
     def set_tile_source(self, source: TileSource | None) -> None:
