@@ -38,7 +38,8 @@ class ReliableConfig:
 
     ack_timeout_s: float = 1.5
     max_retry_s: float = 5.0
-    outbox_poll_s: float = 0.5
+    #: safety-net poll of the outbox; ``notify_outbox()`` makes new items go at once
+    outbox_poll_s: float = 2.0
     peer_poll_s: float = 0.25
 
 
@@ -309,8 +310,14 @@ class OnboardLink:
     def _refresh_outbox(self) -> None:
         """Load unacked items; forget the ones the outbox no longer offers."""
         assert self.outbox is not None
-        items = list(self.outbox.pending())
-        ids = {it.item_id for it in items}
+        pending_ids = getattr(self.outbox, "pending_ids", None)
+        if pending_ids is not None:  # optional cheap path: load items only when there are new ids
+            ids = set(pending_ids())
+            known = self._infractions.keys() | self._evidence.keys()
+            items = list(self.outbox.pending()) if ids - known else []
+        else:
+            items = list(self.outbox.pending())
+            ids = {it.item_id for it in items}
         now = self._clock()
         for it in items:
             if it.kind == "infraction" and it.item_id not in self._infractions:
@@ -394,12 +401,12 @@ class OnboardLink:
     def _apply_ack(self, ack: Ack) -> None:
         now = self._clock()
         if ack.kind in ("infraction", "evidence"):
+            table = self._infractions if ack.kind == "infraction" else self._evidence
             for item_id in ack.ids:
-                table = self._infractions if ack.kind == "infraction" else self._evidence
-                if item_id in table:
-                    del table[item_id]
-                    if self.outbox is not None:
-                        self.outbox.mark_acked(item_id)
+                known = table.pop(item_id, None) is not None
+                if self.outbox is not None:
+                    self.outbox.mark_acked(item_id)  # idempotent; also settles a late ack after a restart
+                if known:
                     self._stats.acked_items += 1
         elif ack.kind == "chunk":
             ev = self._evidence.get(ack.evidence_id)

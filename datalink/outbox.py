@@ -36,7 +36,12 @@ class OutboxItem:
 
 @runtime_checkable
 class Outbox(Protocol):
-    """Durable queue of reliable items that survives a restart of the onboard process."""
+    """Durable queue of reliable items that survives a restart of the onboard process.
+
+    Only ever called from the onboard link's sender thread. An outbox may also offer
+    ``pending_ids() -> Iterable[str]`` (cheap: no payloads); the link then calls ``pending()`` only
+    when an id it does not hold yet appears.
+    """
 
     def pending(self) -> Iterable[OutboxItem]:
         """Every item not yet acknowledged by a ground station, oldest first."""
@@ -96,6 +101,11 @@ class SqliteOutbox:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (item.item_id, item.kind, item.data, item.infraction_id, item.manifest, item.created_s),
             )
+
+    def pending_ids(self) -> list[str]:
+        """Ids of the unacknowledged items, oldest first (no payloads read)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT item_id FROM outbox WHERE acked = 0 ORDER BY seq")]
 
     def pending(self) -> list[OutboxItem]:
         """Unacknowledged items, oldest first."""
