@@ -1,0 +1,254 @@
+"""COMMAND_LONG / COMMAND_INT handling: each supported MAV_CMD mapped to an autopilot action, answered with MAV_RESULT."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from .modes import Flavour, Mode, decode_custom_mode
+from .telemetry import BUILDERS
+
+if TYPE_CHECKING:
+    from .links import Link
+    from .vehicle import SimVehicle
+
+M = mavlink
+ACCEPTED, FAILED, DENIED = M.MAV_RESULT_ACCEPTED, M.MAV_RESULT_FAILED, M.MAV_RESULT_DENIED
+UNSUPPORTED, TEMP_REJECTED = M.MAV_RESULT_UNSUPPORTED, M.MAV_RESULT_TEMPORARILY_REJECTED
+FORCE_MAGIC = 21196
+
+
+@dataclass
+class Cmd:
+    """A command normalised from COMMAND_LONG or COMMAND_INT (lat/lon in degrees, alt as sent)."""
+
+    command: int
+    p: tuple[float, float, float, float]
+    lat: float
+    lon: float
+    alt: float
+    frame: int
+    is_int: bool
+
+    @classmethod
+    def from_msg(cls, msg) -> "Cmd":
+        if msg.get_type() == "COMMAND_INT":
+            scale = 1e7 if msg.frame in (M.MAV_FRAME_GLOBAL_INT, M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                                         M.MAV_FRAME_GLOBAL, M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+                                         M.MAV_FRAME_GLOBAL_TERRAIN_ALT, M.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT) else 1.0
+            return cls(msg.command, (msg.param1, msg.param2, msg.param3, msg.param4), msg.x / scale, msg.y / scale,
+                       msg.z, msg.frame, True)
+        return cls(msg.command, (msg.param1, msg.param2, msg.param3, msg.param4), msg.param5, msg.param6, msg.param7,
+                   M.MAV_FRAME_GLOBAL_RELATIVE_ALT, False)
+
+
+class CommandHandler:
+    """Executes commands on a SimVehicle and tells the caller the MAV_RESULT; refusals also go out as STATUSTEXT."""
+
+    def __init__(self, vehicle: "SimVehicle") -> None:
+        self.v = vehicle
+        self.table = {
+            M.MAV_CMD_COMPONENT_ARM_DISARM: self.arm_disarm,
+            M.MAV_CMD_NAV_TAKEOFF: self.takeoff,
+            M.MAV_CMD_DO_SET_MODE: self.do_set_mode,
+            M.MAV_CMD_NAV_RETURN_TO_LAUNCH: lambda c, link: self._mode(Mode.RTL),
+            M.MAV_CMD_NAV_LAND: lambda c, link: self._mode(Mode.LAND),
+            M.MAV_CMD_NAV_LOITER_UNLIM: lambda c, link: self._mode(Mode.LOITER),
+            M.MAV_CMD_MISSION_START: self.mission_start,
+            M.MAV_CMD_DO_REPOSITION: self.reposition,
+            M.MAV_CMD_DO_CHANGE_SPEED: self.change_speed,
+            M.MAV_CMD_DO_SET_ROI_LOCATION: self.roi_location,
+            M.MAV_CMD_DO_SET_ROI_NONE: self.roi_none,
+            M.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW: self.gimbal_pitchyaw,
+            M.MAV_CMD_DO_MOUNT_CONTROL: self.mount_control,
+            M.MAV_CMD_SET_MESSAGE_INTERVAL: self.set_message_interval,
+            M.MAV_CMD_GET_MESSAGE_INTERVAL: self.get_message_interval,
+            M.MAV_CMD_REQUEST_MESSAGE: self.request_message,
+            M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: lambda c, link: self._send_one(link, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION),
+            M.MAV_CMD_GET_HOME_POSITION: lambda c, link: self._send_one(link, M.MAVLINK_MSG_ID_HOME_POSITION),
+            M.MAV_CMD_DO_SET_MISSION_CURRENT: self.set_mission_current,
+            M.MAV_CMD_DO_SET_HOME: self.set_home,
+            M.MAV_CMD_DO_FENCE_ENABLE: self.fence_enable,
+            M.MAV_CMD_CONDITION_YAW: self.condition_yaw,
+            M.MAV_CMD_DO_PAUSE_CONTINUE: self.pause_continue,
+        }
+
+    def handle(self, link: "Link", msg) -> None:
+        """Run a COMMAND_LONG/COMMAND_INT and send COMMAND_ACK to the sender."""
+        cmd = Cmd.from_msg(msg)
+        fn = self.table.get(cmd.command)
+        result = UNSUPPORTED if fn is None else fn(cmd, link)
+        link.send(M.MAVLink_command_ack_message(cmd.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()))
+
+    def _refuse(self, text: str, result: int = FAILED) -> int:
+        self.v.statustext(text, M.MAV_SEVERITY_CRITICAL)
+        return result
+
+    def _mode(self, mode: Mode) -> int:
+        refused = self.v.autopilot.set_mode(mode, "GCS")
+        return self._refuse(refused) if refused else ACCEPTED
+
+    # ---- individual commands
+    def arm_disarm(self, c: Cmd, link) -> int:
+        ap, force = self.v.autopilot, int(c.p[1]) == FORCE_MAGIC
+        refused = ap.arm(force) if c.p[0] >= 0.5 else ap.disarm(force)
+        return self._refuse(refused) if refused else ACCEPTED
+
+    def takeoff(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        alt = c.alt
+        if self.v.flavour is Flavour.PX4:  # PX4: param7 is AMSL, NaN means MIS_TAKEOFF_ALT
+            alt = (alt - ap.home.alt) if (math.isfinite(alt) and ap.home) else ap.params["MIS_TAKEOFF_ALT"]
+            if ap.mode not in (Mode.LOITER, Mode.GUIDED) and ap.armed and ap.landed:
+                ap.set_mode(Mode.LOITER, "takeoff")
+        refused = ap.takeoff(alt)
+        return self._refuse(refused) if refused else ACCEPTED
+
+    def do_set_mode(self, c: Cmd, link) -> int:
+        if not int(c.p[0]) & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
+            return self._refuse("Mode change failed: custom mode flag not set", DENIED)
+        sub = c.p[2] if self.v.flavour is Flavour.PX4 else None
+        mode = decode_custom_mode(self.v.flavour, int(c.p[1]), sub)
+        if mode is None:
+            return self._refuse(f"Mode change failed: unknown mode {int(c.p[1])}", UNSUPPORTED)
+        return self._mode(mode)
+
+    def set_mode_message(self, link, msg) -> None:
+        """SET_MODE (deprecated message): acknowledged as DO_SET_MODE, as ArduPilot does."""
+        mode = decode_custom_mode(self.v.flavour, msg.custom_mode)
+        if mode is None:
+            result = self._refuse(f"Mode change failed: unknown mode {msg.custom_mode}", UNSUPPORTED)
+        else:
+            result = self._mode(mode)
+        link.send(M.MAVLink_command_ack_message(M.MAV_CMD_DO_SET_MODE, result, 0, 0, msg.get_srcSystem(),
+                                                msg.get_srcComponent()))
+
+    def mission_start(self, c: Cmd, link) -> int:
+        first = int(c.p[0]) if c.p[0] > 0 else None
+        refused = self.v.autopilot.start_mission(first)
+        return self._refuse(refused) if refused else ACCEPTED
+
+    def _alt_to_u(self, alt: float, frame: int) -> float:
+        ap = self.v.autopilot
+        if not math.isfinite(alt):
+            return ap.body.state.u
+        if frame in (M.MAV_FRAME_GLOBAL, M.MAV_FRAME_GLOBAL_INT):
+            return alt - ap.frame.alt
+        return ap.home_u() + alt
+
+    def reposition(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        if ap.landed or not ap.armed:
+            return self._refuse("Reposition: vehicle not flying", TEMP_REJECTED)
+        change_mode = int(c.p[1]) & 1 or self.v.flavour is Flavour.PX4
+        want = Mode.LOITER if self.v.flavour is Flavour.PX4 else Mode.GUIDED
+        if ap.mode is not want:
+            if not change_mode:
+                return self._refuse("Reposition: requires GUIDED mode", DENIED)
+            refused = ap.set_mode(want, "reposition")
+            if refused:
+                return self._refuse(refused)
+        s = ap.body.state
+        if math.isfinite(c.lat) and math.isfinite(c.lon) and (c.lat or c.lon):
+            e, n, _ = ap.global_to_enu(c.lat, c.lon, ap.frame.alt)
+        else:
+            e, n = s.e, s.n
+        ap.goto(e, n, self._alt_to_u(c.alt, c.frame), c.p[0] if c.p[0] > 0 else None)
+        if math.isfinite(c.p[3]):
+            ap.guided_yaw = math.radians(c.p[3])
+        return ACCEPTED
+
+    def change_speed(self, c: Cmd, link) -> int:
+        if c.p[1] == -1:
+            return ACCEPTED
+        if not (c.p[1] > 0 or c.p[1] == -2):
+            return self._refuse("Change speed: invalid speed", DENIED)
+        self.v.autopilot.set_speed(int(c.p[0]), c.p[1])
+        return ACCEPTED
+
+    def roi_location(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        if not (math.isfinite(c.lat) and math.isfinite(c.lon)):
+            return DENIED
+        alt_amsl = ap.frame.alt + self._alt_to_u(c.alt if math.isfinite(c.alt) else 0.0, c.frame)
+        ap.set_roi((c.lat, c.lon, alt_amsl))
+        return ACCEPTED
+
+    def roi_none(self, c: Cmd, link) -> int:
+        self.v.autopilot.set_roi(None)
+        return ACCEPTED
+
+    def gimbal_pitchyaw(self, c: Cmd, link) -> int:
+        pitch = c.p[0]
+        if math.isfinite(pitch):
+            self.v.autopilot.gimbal_pitch(pitch)
+        return ACCEPTED
+
+    def mount_control(self, c: Cmd, link) -> int:
+        if math.isfinite(c.p[0]):
+            self.v.autopilot.gimbal_pitch(c.p[0])
+        return ACCEPTED
+
+    def set_message_interval(self, c: Cmd, link) -> int:
+        ok = link.streams.set_interval_us(int(c.p[0]), c.p[1], self.v.clock.now)
+        if not ok and int(c.p[0]) == M.MAVLINK_MSG_ID_HEARTBEAT:
+            return ACCEPTED
+        return ACCEPTED if ok else FAILED
+
+    def get_message_interval(self, c: Cmd, link) -> int:
+        link.send(M.MAVLink_message_interval_message(int(c.p[0]), link.streams.interval_us(int(c.p[0]))))
+        return ACCEPTED
+
+    def _send_one(self, link, msg_id: int) -> int:
+        builder = BUILDERS.get(msg_id)
+        if builder is None:
+            return UNSUPPORTED
+        msg = builder(self.v)
+        if msg is None:
+            return FAILED
+        link.send(msg)
+        return ACCEPTED
+
+    def request_message(self, c: Cmd, link) -> int:
+        msg_id = int(c.p[0])
+        if msg_id == M.MAVLINK_MSG_ID_MISSION_ITEM_REACHED:
+            return UNSUPPORTED
+        return self._send_one(link, msg_id)
+
+    def set_mission_current(self, c: Cmd, link) -> int:
+        return ACCEPTED if self.v.set_mission_current(int(c.p[0])) else FAILED
+
+    def set_home(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        if c.p[0] >= 0.5:
+            if not ap.position_ok:
+                return self._refuse("Set home: no position", FAILED)
+            ap.set_home_here()
+        else:
+            if not (math.isfinite(c.lat) and math.isfinite(c.lon) and (c.lat or c.lon)):
+                return DENIED
+            ap.set_home(c.lat, c.lon, c.alt)
+        return ACCEPTED
+
+    def fence_enable(self, c: Cmd, link) -> int:
+        self.v.autopilot.params.set("FENCE_ENABLE", 1.0 if c.p[0] >= 0.5 else 0.0)
+        return ACCEPTED
+
+    def condition_yaw(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        yaw = math.radians(c.p[0])
+        if c.p[3]:
+            yaw = ap.body.state.yaw + (yaw if c.p[2] >= 0 else -yaw)
+        ap.set_yaw_hold(yaw)
+        return ACCEPTED
+
+    def pause_continue(self, c: Cmd, link) -> int:
+        ap = self.v.autopilot
+        if ap.mode is not Mode.AUTO:
+            return FAILED
+        if c.p[0] < 0.5:
+            ap.executor.stop()  # hovers in AUTO until continued
+            return ACCEPTED
+        return ACCEPTED if ap.executor.start(ap) else FAILED

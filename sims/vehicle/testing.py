@@ -1,0 +1,37 @@
+"""Helpers for tests in other packages: a vehicle on a free TCP port in a background thread, stopped cleanly."""
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .config import VehicleConfig
+from .faults import FaultConfig
+from .modes import Flavour
+from .runner import VehicleRunner
+from .vehicle import SimVehicle
+
+
+@contextlib.contextmanager
+def running_vehicle(flavour: str | Flavour = "ardupilot", speedup: float = 10.0, *, home: tuple[float, float, float]
+                    = (47.397742, 8.545594, 488.0), heading_deg: float = 0.0, sysid: int = 1, seed: int = 0,
+                    gps_lock_s: float = 2.0, params: dict[str, float] | None = None,
+                    faults: FaultConfig | None = None, battery_percent: float = 100.0,
+                    with_vehicle: bool = False) -> Iterator[str | tuple[str, SimVehicle]]:
+    """Start a vehicle serving `tcp:127.0.0.1:<free port>` and yield that endpoint string
+    (or `(endpoint, vehicle)` with `with_vehicle=True`); parameters persist to a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="simvehicle-") as tmp:
+        config = VehicleConfig(home_lat=home[0], home_lon=home[1], home_alt_m=home[2], home_heading_deg=heading_deg,
+                               flavour=Flavour(flavour), sysid=sysid, seed=seed, tcp_port=0,
+                               params_path=Path(tmp) / f"vehicle-{sysid}.parm", param_overrides=dict(params or {}),
+                               gps_lock_s=gps_lock_s, battery_percent=battery_percent, faults=faults or FaultConfig())
+        vehicle = SimVehicle(config)
+        runner = VehicleRunner([vehicle], speedup=speedup).start()
+        try:
+            endpoint = vehicle.endpoints[0]
+            yield (endpoint, vehicle) if with_vehicle else endpoint
+        finally:
+            runner.stop()
+            if runner.error is not None:
+                raise RuntimeError("simulated vehicle thread failed") from runner.error
