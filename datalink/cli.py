@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--evidence-kb", type=int, default=0, help="attach an evidence package of this size to each")
     d.add_argument("--tracks", type=int, default=20, help="live tracks per frame (default 20)")
     d.add_argument("--fps", type=float, default=5.0, help="frames per second (default 5)")
+    d.add_argument("--no-thumbnails", action="store_true", help="publish no thumbnails")
     d.add_argument("--kbps", type=float, default=200.0, help="link budget in kbit/s (default 200, 0 = unlimited)")
     d.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (default: Ctrl-C)")
     d.add_argument("--until-acked", action="store_true", help="exit 0 as soon as the outbox is empty")
@@ -121,7 +122,8 @@ def _demo_onboard(args: argparse.Namespace) -> int:
         frame[0] += 1
         if args.tracks > 0:
             link.publish_tracks(synthetic.track_batch(args.vehicle, args.tracks, frame[0]))
-        link.publish_thumbnail(lambda spec, f=frame[0]: synthetic.thumbnail(args.vehicle, f, spec.max_width, spec.quality))
+        if not args.no_thumbnails:
+            link.publish_thumbnail(lambda spec, f=frame[0]: synthetic.thumbnail(args.vehicle, f, spec.max_width, spec.quality))
         return bool(args.until_acked) and not list(outbox.pending())
 
     print(f"demo-onboard {fleet}/{args.vehicle}: {len(list(outbox.pending()))} reliable items pending", flush=True)
