@@ -96,7 +96,7 @@ class Gcs:
         """DO_SET_MODE with an ArduPilot custom mode number."""
         return self.command(M.MAV_CMD_DO_SET_MODE, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom_mode)
 
-    def upload(self, items: list[tuple], mission_type: int = 0, timeout: float = 60.0) -> int:
+    def upload(self, items: list[tuple], mission_type: int = 0, timeout: float = 60.0, retry_s: float = 1.0) -> int:
         """Upload (frame, command, p1..p4, lat, lon, alt) tuples with MISSION_ITEM_INT; returns the MISSION_ACK type.
 
         Resends MISSION_COUNT until the first request arrives and repeats the last item until the ACK comes,
@@ -108,7 +108,7 @@ class Gcs:
         last_sent: int | None = None
         self.mav.mission_count_send(ts, tc, len(items), mission_type)
         while time.monotonic() < deadline:
-            msg = self.recv(("MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK"), 1.0,
+            msg = self.recv(("MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK"), retry_s,
                             cond=lambda m: getattr(m, "mission_type", 0) == mission_type)
             if msg is None:
                 if not got_request:
@@ -130,20 +130,20 @@ class Gcs:
         self.mav.mission_item_int_send(self.conn.target_system, self.conn.target_component, seq, frame, command, 0, 1,
                                        p1, p2, p3, p4, int(round(lat * 1e7)), int(round(lon * 1e7)), alt, mission_type)
 
-    def download(self, mission_type: int = 0, timeout: float = 60.0) -> list:
+    def download(self, mission_type: int = 0, timeout: float = 60.0, retry_s: float = 1.0) -> list:
         """Download every item (MISSION_REQUEST_INT, with re-requests)."""
         ts, tc = self.conn.target_system, self.conn.target_component
         deadline = time.monotonic() + timeout
         count = None
         while count is None and time.monotonic() < deadline:
             self.mav.mission_request_list_send(ts, tc, mission_type)
-            msg = self.recv("MISSION_COUNT", 1.0, cond=lambda m: m.mission_type == mission_type)
+            msg = self.recv("MISSION_COUNT", retry_s, cond=lambda m: m.mission_type == mission_type)
             count = None if msg is None else msg.count
         items: list = []
         while count is not None and len(items) < count and time.monotonic() < deadline:
             seq = len(items)
             self.mav.mission_request_int_send(ts, tc, seq, mission_type)
-            msg = self.recv("MISSION_ITEM_INT", 1.0, cond=lambda m: m.seq == seq and m.mission_type == mission_type)
+            msg = self.recv("MISSION_ITEM_INT", retry_s, cond=lambda m: m.seq == seq and m.mission_type == mission_type)
             if msg is not None:
                 items.append(msg)
         if count is None or len(items) < count:
