@@ -81,6 +81,7 @@ class ControllerConfig:
     min_satellites: int = 6
     min_battery_pct: int = 30
     require_fence: bool = False
+    require_home_before_arm: bool = False  # real autopilots set home at GPS lock; some only at arming
     connect_timeout_s: float = 30.0
     preflight_timeout_s: float = 120.0
     arm_timeout_s: float = 60.0
@@ -136,7 +137,7 @@ def preflight_problems(st: VehicleState, cfg: ControllerConfig) -> list[str]:
         problems.append("unhealthy sensors: " + ", ".join(bad))
     if 0 <= st.battery.remaining_pct < cfg.min_battery_pct:
         problems.append(f"battery {st.battery.remaining_pct}% < {cfg.min_battery_pct}%")
-    if not st.home.valid:
+    if cfg.require_home_before_arm and not st.home.valid:
         problems.append("home position not set")
     return problems
 
@@ -297,6 +298,8 @@ class MissionController:
                                    ("rally", self.plan.rally_items, MissionType.RALLY)):
             res = self.backend.upload_items(items, mtype)
             self._emit("info", f"{name} uploaded: {len(items)} items", items=len(items), seconds=round(res.seconds, 3))
+        if not ready.home.valid:
+            self._emit("warning", "home not reported yet: it must be set at arming")
         self._emit("info", "preflight checks passed", satellites=ready.gps.satellites,
                    battery_pct=ready.battery.remaining_pct)
 
@@ -326,7 +329,12 @@ class MissionController:
                 time.sleep(1.0)
         if self.backend.wait_state(lambda s: s.armed, 10.0) is None:
             raise CommandError(400, None, "vehicle acknowledged arming but does not report armed")
-        self._emit("info", "armed")
+        st = self.backend.wait_state(lambda s: s.home.valid, 10.0)
+        if st is None:
+            self._safe(self.backend.disarm)
+            raise PreflightFailed("no home position after arming: disarmed")
+        self._emit("info", f"armed; home {st.home.lat_deg:.6f}, {st.home.lon_deg:.6f}, {st.home.alt_amsl_m:.1f} m AMSL",
+                   home=[st.home.lat_deg, st.home.lon_deg, st.home.alt_amsl_m])
 
     def _takeoff(self) -> None:
         self._to(Phase.TAKEOFF, f"taking off to {self.config.takeoff_alt_m:.0f} m")
