@@ -1,0 +1,1 @@
+"""Simulated gimbal camera: renderer, sensor effects, frame transport."""

@@ -1,0 +1,1 @@
+"""Training data from the simulated camera (ultralytics/YOLO format) and its evaluation."""

@@ -1,0 +1,1 @@
+"""The synthetic town: procedural geometry, zones GeoJSON, orthophoto and MBTiles base map."""
