@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
 
     def _on_review_selected(self, infraction_id: str, lat: float, lon: float) -> None:
         self.map.layer("infractions").select(infraction_id)
-        self.map.center_on(lat, lon)
+        self.map.center_on(lat, lon, max(self.map.zoom(), 17.0))
         self.fly_panel.set_target(lat, lon, f"infraction {infraction_id[:8]}")
 
     def _on_map_infraction(self, infraction_id: str) -> None:
