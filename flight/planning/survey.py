@@ -97,6 +97,14 @@ def _fill_gaps(poly_uv: Polygon, segs: list[tuple[float, np.ndarray]], spacing: 
     return segs
 
 
+def _without_slivers(polygon: Polygon, width_m: float = 0.05) -> Polygon:
+    """The polygon less spikes and slivers narrower than 2*width_m (a morphological opening: always a subset)."""
+    opened = polygon.buffer(-width_m, quad_segs=2).buffer(width_m, quad_segs=2)
+    if opened.geom_type != "Polygon" or opened.area < 0.5 * polygon.area:
+        return polygon
+    return opened
+
+
 def _extend(seg: np.ndarray, t: float, poly_uv: Polygon | None) -> np.ndarray:
     """Extend a u-sorted segment by `t` at both ends; clipped back into the polygon when one is given."""
     if t <= 0:
@@ -132,6 +140,7 @@ def layout_survey(polygon: Polygon, spacing_m: float, angle_deg: float = 0.0, en
         raise PlanParameterError(f"turnaround distance must be >= 0 m, got {turnaround_m!r}")
     if polygon.is_empty or polygon.area <= 0:
         raise PlanParameterError("survey polygon is empty")
+    polygon = _without_slivers(polygon)
     m = _uv_matrix(angle_deg)
     poly_uv = shapely.affinity.affine_transform(polygon, m)
     segs, n_lines = _segments(poly_uv, spacing_m)

@@ -20,7 +20,7 @@ FRAME = HOME.frame()
 
 def ll(*xy):
     arr = np.asarray(xy, dtype=float)
-    lat, lon, _ = FRAME.to_wgs84(arr[:, 0], arr[:, 1], HOME.alt_amsl_m)
+    lat, lon, _ = FRAME.to_wgs84(arr[:, 0], arr[:, 1], 0.0)
     return list(zip(lat.tolist(), lon.tolist()))
 
 

@@ -24,7 +24,7 @@ HOLED = Polygon([(0, 0), (400, 0), (400, 400), (0, 400)], [[(150, 150), (250, 15
 
 
 def ll(xy):
-    lat, lon, _ = FRAME.to_wgs84(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1], HOME.alt_amsl_m)
+    lat, lon, _ = FRAME.to_wgs84(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1], 0.0)
     return list(zip(lat.tolist(), lon.tolist()))
 
 
