@@ -199,7 +199,7 @@ def _write_contents(out: Path, finding: Any, frames: Sequence[FrameRecord], clea
     m = event.measurements
     plot_speed_profile(getattr(finding, "profile", []), out / "speed_profile.png", start_s=event.start_s,
                        end_s=event.end_s, limit_kmh=m.get("limit_kmh"), threshold_kmh=m.get("threshold_kmh"),
-                       k_sigma=float(event.uncertainty.get("k_sigma", 2.0)), title=event.summary[:90])
+                       k_sigma=float(event.uncertainty.get("k_sigma", 2.0)), title=event.summary)
     _json(out / "telemetry.json", [{"frame_id": f.frame_id, "time_s": f.time_s, "telemetry": f.telemetry,
                                     "subject_bbox_xyxy": _subject_box(f, subject),
                                     "image_size": list(f.image.shape[1::-1])} for f in frames])

@@ -73,8 +73,11 @@ def _figure(size: tuple[float, float]):
 
 
 def plot_track_map(track: Sequence[Sequence[float]], point: tuple[float, float], path: Path,
-                   shapes: Sequence[tuple[str, Any]] = (), title: str = "") -> None:
-    """Track (time, lat, lon, sigma) on a small local-metre map with zone/road shapes (lon/lat shapely)."""
+                   shapes: Sequence[tuple[str, Any]] = (), title: str = "", margin_m: float = 40.0) -> None:
+    """Track (time, lat, lon, sigma) on a small local-metre map with zone/road shapes (lon/lat shapely).
+
+    The view is the track's extent plus ``margin_m``, centred on it (shapes are clipped to the view).
+    """
     from geo.frames import LocalFrame
 
     lat0, lon0 = point
@@ -94,7 +97,14 @@ def plot_track_map(track: Sequence[Sequence[float]], point: tuple[float, float],
         ax.plot(e, n, "-", color="tab:blue", lw=1.5, label="track")
         ax.plot(e[-1:], n[-1:], "o", color="tab:blue")
     ax.plot([0], [0], "x", color="red", ms=10, mew=2, label="infraction")
-    ax.set_aspect("equal", adjustable="datalim")
+    xs, ys = [0.0], [0.0]
+    if len(track):
+        xs, ys = [0.0, *np.asarray(e).tolist()], [0.0, *np.asarray(n).tolist()]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    half = max(max(xs) - min(xs), max(ys) - min(ys)) / 2 + margin_m
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    ax.set_aspect("equal")
     ax.set_xlabel("east (m)")
     ax.set_ylabel("north (m)")
     ax.set_title(title or f"{lat0:.6f}, {lon0:.6f}", fontsize=9)
@@ -125,7 +135,9 @@ def plot_speed_profile(profile: Sequence[Sequence[float]], path: Path, *, start_
     ax.axvspan(0.0, end_s - start_s, color="tab:red", alpha=0.08, label="infraction")
     ax.set_xlabel("time from start of infraction (s)")
     ax.set_ylabel("ground speed (km/h)")
-    ax.set_title(title, fontsize=9)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title, 80)[:2]), fontsize=8)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
