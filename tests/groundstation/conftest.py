@@ -22,7 +22,7 @@ def image_stats(image) -> dict:
     w, h = img.width(), img.height()
     ptr = img.constBits()
     ptr.setsize(img.byteCount())
-    arr = np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine() // 4, 4)[:, :w, :3]
+    arr = np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine() // 4, 4)[:, :w, 2::-1].copy()  # BGRA bytes -> RGB, owned (the QImage is temporary)
     flat = arr.reshape(-1, 3)
     packed = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]
     values, counts = np.unique(packed, return_counts=True)

@@ -1,0 +1,126 @@
+"""Video overlays drawn from data (not burned in), endpoint history, track table, and `aeropatrol gs` itself."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import QBuffer, QByteArray, QIODevice
+from PyQt5.QtGui import QColor, QImage
+
+from datalink.messages import Thumbnail, ThumbBox, TrackUpdate, decode, encode
+from groundstation.app import AppConfig, MainWindow
+from groundstation.fly.endpoints import EndpointHistory
+from groundstation.model.tracks import TrackTable
+
+from conftest import image_stats
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _jpeg(w: int, h: int) -> bytes:
+    img = QImage(w, h, QImage.Format_RGB32)
+    img.fill(QColor(90, 110, 100))  # a plain frame: no box colour anywhere in the picture itself
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.WriteOnly)
+    img.save(buf, "JPG", 90)
+    return bytes(data)
+
+
+def _track(i: int, speed: float) -> TrackUpdate:
+    return TrackUpdate("uav1", i, "car", 0.9, 1000.0, 47.39 + i * 1e-4, 8.54, 400.0, 1.5, 5.0, 0.0, speed, 1.0,
+                       90.0, 990.0, 1000.0, 77, (0.0, 0.0, 1.0, 1.0))
+
+
+def test_gs_video_boxes_are_drawn_from_data(qtbot, screenshot):
+    thumb = Thumbnail(vehicle_id="uav1", frame_id=77, time_s=1_700_000_000.0, width=640, height=360,
+                      jpeg=_jpeg(320, 180), boxes=[ThumbBox(5, "car", (100.0, 80.0, 300.0, 200.0)),
+                                                   ThumbBox(9, "person", (400.0, 100.0, 440.0, 220.0))])
+    thumb = decode(encode(thumb))  # exactly what arrives over the data link
+    window = MainWindow(AppConfig(), confirm=lambda t, x: True)
+    qtbot.addWidget(window)
+    window.resize(1400, 800)
+    window.show()
+    window.tabs.setCurrentWidget(window.video)
+    window.on_tracks("uav1", [_track(5, 63.0)])
+    window.on_thumbnail("uav1", thumb)
+    video = window.video
+    assert video.frames == 1
+    assert [b.label for b in video.boxes] == ["#5 car 63 km/h", "#9 person"]
+    # boxes scaled from the 640x360 frame to the 320x180 JPEG
+    assert (video.boxes[0].x0, video.boxes[0].y1) == (50.0, 100.0)
+    img = screenshot(video, "video_overlay", min_colours=10)
+    arr = image_stats(QImage(str(img)))["array"]
+    blue = (np.abs(arr[..., 0].astype(int) - 0x1E) < 20) & (np.abs(arr[..., 1].astype(int) - 0x88) < 20) & (arr[..., 2] > 200)
+    assert blue.sum() > 200  # the car box outline + label, in the car colour
+    source = QImage.fromData(thumb.jpeg)
+    src = image_stats(source)["array"]
+    src_blue = (src[..., 2] > 200) & (src[..., 0] < 60)
+    assert src_blue.sum() == 0  # nothing is burned into the frame itself
+    video.show_thumbnail(Thumbnail(vehicle_id="uav1", frame_id=78, time_s=1.0, width=10, height=10, jpeg=b"garbage"))
+    assert video.frames == 1 and "undecodable" in video.caption  # the last good frame stays
+
+
+def test_gs_track_table_batches_and_expires():
+    table = TrackTable(ttl_s=2.0)
+    table.update([_track(i, 30.0 + i) for i in range(500)], now=10.0)
+    table.update([_track(3, 99.0)], now=11.5)
+    c = table.columns()
+    assert len(c.ids) == 500 and c.speed_kmh[list(c.ids).index(3)] == 99.0
+    assert table.expire(now=12.5) == 499 and len(table) == 1
+
+
+def test_gs_endpoint_history_persists(tmp_path):
+    path = tmp_path / "ep.json"
+    h = EndpointHistory(path, limit=3)
+    for ep in ("tcp:127.0.0.1:5760", "udpin:0.0.0.0:14550", "tcp:10.0.0.2:5760", "tcp:127.0.0.1:5760"):
+        h.add(ep)
+    again = EndpointHistory(path, limit=3)
+    assert again.items == ["tcp:127.0.0.1:5760", "tcp:10.0.0.2:5760", "udpin:0.0.0.0:14550"]
+    assert json.loads(path.read_text())["endpoints"][0] == "tcp:127.0.0.1:5760"
+    path.write_text("{not json")
+    assert EndpointHistory(path).items == []  # a corrupt file starts empty, never crashes
+
+
+def _run_gs(args: list[str], tmp_path: Path, timeout: float = 90.0) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AEROPATROL_GS_HOME=str(tmp_path / "home"), MAVLINK20="1")
+    return subprocess.run([sys.executable, "-m", "aeropatrol", "gs", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_gs_cli_starts_headless_with_mbtiles_and_takes_a_screenshot(tmp_path):
+    from groundstation.map import mercator
+    from groundstation.map.tiles import write_mbtiles
+
+    from test_gs_map import _png
+
+    z = 15
+    tx, ty = mercator.lonlat_to_tile(47.3977, 8.5456, z)
+    mb = write_mbtiles(tmp_path / "t.mbtiles", {(z, tx + dx, ty + dy): _png("#7cb342") for dx in range(-3, 4)
+                                               for dy in range(-3, 4)})
+    shot = tmp_path / "gs.png"
+    proc = _run_gs(["--mbtiles", str(mb), "--center", "47.3977,8.5456,15", "--quit-after", "2",
+                    "--screenshot", str(shot)], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    img = QImage(str(shot))
+    assert img.width() >= 1000
+    assert img.pixelColor(300, 400).name() == "#7cb342"  # the MBTiles tile is on the map
+    assert "torch" not in proc.stderr
+
+
+def test_gs_cli_errors_and_no_vision_import(tmp_path):
+    proc = _run_gs(["--mbtiles", str(tmp_path / "missing.mbtiles")], tmp_path)
+    assert proc.returncode == 2 and "missing.mbtiles" in proc.stderr
+    proc = _run_gs(["--center", "north"], tmp_path)
+    assert proc.returncode == 2 and "--center" in proc.stderr
+    code = ("import sys, groundstation.app, groundstation.cli, groundstation.datalink_bridge;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vision', 'torch', 'sims', 'ultralytics')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
