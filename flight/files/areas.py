@@ -115,16 +115,16 @@ def shapes_from_kml(text: str) -> list[Shape]:
     except ET.ParseError as exc:
         raise FileFormatError(f"line {exc.position[0]}", f"not valid XML: {exc}") from None
     out = []
-    for k, pm in enumerate(root.iter("{*}Placemark")):
+    for k, pm in enumerate(root.iterfind(".//{*}Placemark")):
         name = (pm.findtext("{*}name") or "").strip()
-        for j, poly in enumerate(pm.iter("{*}Polygon")):
+        for j, poly in enumerate(pm.iterfind(".//{*}Polygon")):
             path = f"Placemark[{k}].Polygon[{j}]"
             outer = _kml_coords(poly.find("{*}outerBoundaryIs/{*}LinearRing/{*}coordinates"),
                                 f"{path}.outerBoundaryIs.coordinates", 3)
             holes = [_kml_coords(h.find("{*}LinearRing/{*}coordinates"), f"{path}.innerBoundaryIs[{i}].coordinates", 3)
                      for i, h in enumerate(poly.findall("{*}innerBoundaryIs"))]
             out.append(Shape("polygon", outer, holes, name))
-        for j, line in enumerate(pm.iter("{*}LineString")):
+        for j, line in enumerate(pm.iterfind(".//{*}LineString")):
             out.append(Shape("line", _kml_coords(line.find("{*}coordinates"), f"Placemark[{k}].LineString[{j}].coordinates", 2),
                              [], name))
     return out
