@@ -1,7 +1,7 @@
 """Boxes -> ground points: pick each box's contact pixel and ray-cast it with ``geo`` (vectorised).
 
 Contact modes:
-- ``midheight`` (default): the box-centre ray meets a plane at ground + half the class's typical height.
+- ``midheight`` (default): the box-centre ray meets a surface at ground + half the class's typical height.
   The centre of a box is the image of the object's middle from any viewing angle, so this has no
   length-dependent bias; measured on projected 3-D boxes in tests/vision (docs/vision.md).
 - ``auto``: the issue's rule: box centre near nadir, bottom-centre (on the ground plane) when the
@@ -79,23 +79,34 @@ class Georeferencer:
         return np.column_stack([cx, v]), np.zeros(len(cx), bool)
 
     def locate(self, pose: PoseSample, dets: Detections) -> GroundFixes:
-        """Ground fixes of all boxes; rays that miss the ground give NaN rows and ``valid=False``."""
+        """Ground fixes of all boxes; rays that miss the ground give NaN rows and ``valid=False``.
+
+        One ``geo.pixel_to_ground`` call for all boxes on the ground surface; a mid-height contact then
+        slides each hit back along its ray to the object's half-height above that surface (similar
+        triangles in the local ENU frame), scaling its covariance by the same factor.
+        """
         m = len(dets)
+        if not m:
+            z = np.zeros(0)
+            return GroundFixes(z, z, z, np.zeros((0, 2)), np.zeros((0, 2, 2)), z, np.zeros(0, bool))
         px, raised = self.contact_pixels(pose, dets.xyxy.astype(float))
-        lat, lon, alt, sig = (np.full(m, np.nan) for _ in range(4))
-        cov3 = np.full((m, 3), np.nan)
-        valid = np.zeros(m, bool)
-        dz = np.where(raised, _HALF_HEIGHT[dets.cls] if m else 0.0, 0.0)
-        for h in np.unique(dz):
-            sel = dz == h
-            g = pixel_to_ground(pose, self.camera, px[sel], self._raised(float(h)), self.max_range_m, frame=self.frame)
-            lat[sel], lon[sel], alt[sel] = g.lat, g.lon, g.alt - h
-            sig[sel], cov3[sel], valid[sel] = g.sigma_m, g.cov_en, g.valid
-        e, n, _ = self.frame.to_enu(lat, lon, alt) if m else (np.zeros(0), np.zeros(0), None)
+        g = pixel_to_ground(pose, self.camera, px, self._raised(0.0), self.max_range_m, frame=self.frame)
+        e, n, u = self.frame.to_enu(g.lat, g.lon, g.alt)
+        ce, cn, cu = (float(v) for v in self.frame.to_enu(pose.lat, pose.lon, pose.alt_amsl_m))
+        dz = np.where(raised, _HALF_HEIGHT[dets.cls], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(dz > 0, (cu - u - dz) / (cu - u), 1.0)
+        valid = g.valid & (s > 0)
+        e, n = ce + (e - ce) * s, cn + (n - cn) * s
+        lat, lon, _ = self.frame.to_wgs84(e, n, u + dz) if raised.any() else (g.lat, g.lon, None)
         cov = np.empty((m, 2, 2))
-        cov[:, 0, 0], cov[:, 1, 1] = cov3[:, 0], cov3[:, 1]
-        cov[:, 0, 1] = cov[:, 1, 0] = cov3[:, 2]
-        return GroundFixes(lat, lon, alt, np.column_stack([e, n]) if m else np.zeros((0, 2)), cov, sig, valid)
+        s2 = s * s
+        cov[:, 0, 0], cov[:, 1, 1] = g.cov_en[:, 0] * s2, g.cov_en[:, 1] * s2
+        cov[:, 0, 1] = cov[:, 1, 0] = g.cov_en[:, 2] * s2
+        nan = ~valid
+        e[nan] = n[nan] = np.nan
+        return GroundFixes(np.where(valid, lat, np.nan), np.where(valid, lon, np.nan), np.where(valid, g.alt, np.nan),
+                           np.column_stack([e, n]), cov, np.where(valid, g.sigma_m * s, np.nan), valid)
 
     def gsd_m(self, pose: PoseSample) -> float:
         """Ground sample distance (m/pixel) at the image centre (inf when it sees no ground)."""

@@ -114,18 +114,17 @@ class GroundTracker:
         dt = np.maximum(t - self.t[slots], 0.0)
         q = self.config.accel_noise
         x, P = self.x[slots], self.P[slots]
-        x[:, 0] += x[:, 2] * dt
-        x[:, 1] += x[:, 3] * dt
-        F = np.broadcast_to(np.eye(4), (len(slots), 4, 4)).copy()
-        F[:, 0, 2] = dt
-        F[:, 1, 3] = dt
-        P = F @ P @ F.transpose(0, 2, 1)
-        d3, d2 = q * dt ** 3 / 3.0, q * dt ** 2 / 2.0
+        x[:, :2] += x[:, 2:] * dt[:, None]
+        # P <- F P F' with F = [[I, dt I], [0, I]], as two row/column operations instead of matmuls
+        d = dt[:, None, None]
+        P[:, :2, :] += d * P[:, 2:, :]
+        P[:, :, :2] += d * P[:, :, 2:]
+        d3, d2, d1 = q * dt ** 3 / 3.0, q * dt ** 2 / 2.0, q * dt
         for a in (0, 1):
             P[:, a, a] += d3
             P[:, a, a + 2] += d2
             P[:, a + 2, a] += d2
-            P[:, a + 2, a + 2] += q * dt
+            P[:, a + 2, a + 2] += d1
         self.x[slots], self.P[slots], self.t[slots] = x, P, t
 
     def update(self, t: float, image_ids: np.ndarray, cls: np.ndarray, conf: np.ndarray, en: np.ndarray,

@@ -21,6 +21,7 @@ class ImageTrackerConfig:
     match_thresh: float = 0.8
     fuse_score: bool = True
     gmc_method: str = "sparseOptFlow"  # BoT-SORT camera-motion compensation: sparseOptFlow|orb|sift|ecc|none
+    gmc_downscale: int = 8  # GMC works on the frame shrunk by this (ultralytics' default 2 costs several times more)
 
 
 class ImageTracker:
@@ -42,6 +43,7 @@ class ImageTracker:
         )
         if c.kind == "botsort":
             self.tracker = BOTSORT(args=args)
+            self.tracker.gmc.downscale = max(1, int(c.gmc_downscale))
         elif c.kind == "bytetrack":
             self.tracker = BYTETracker(args=args)
         else:
