@@ -22,7 +22,7 @@ from datalink import keys
 from datalink.budget import BudgetConfig, Scheduler, ThumbnailGovernor, ThumbnailSpec
 from datalink.config import LinkConfig, open_session
 from datalink.messages import (
-    Ack, EvidenceAnnounce, EvidenceChunk, Heartbeat, MessageError, Thumbnail, TrackBatch, VehicleSummary,
+    Ack, EvidenceAnnounce, EvidenceChunk, Heartbeat, InfractionEvent, MessageError, Thumbnail, TrackBatch, VehicleSummary,
     decode, encode,
 )
 from datalink.outbox import Outbox, OutboxItem
@@ -119,6 +119,7 @@ class OnboardLink:
         self._thread: threading.Thread | None = None
         self._infractions: dict[str, _Infraction] = {}
         self._evidence: dict[str, _Evidence] = {}
+        self._bad: set[str] = set()  # outbox items that cannot be sent (logged once, left in the outbox)
 
     # ---- producer API (any thread) -------------------------------------------------------
     def publish_tracks(self, batch: TrackBatch) -> None:
@@ -313,23 +314,38 @@ class OnboardLink:
         pending_ids = getattr(self.outbox, "pending_ids", None)
         if pending_ids is not None:  # optional cheap path: load items only when there are new ids
             ids = set(pending_ids())
-            known = self._infractions.keys() | self._evidence.keys()
+            known = self._infractions.keys() | self._evidence.keys() | self._bad
             items = list(self.outbox.pending()) if ids - known else []
         else:
             items = list(self.outbox.pending())
             ids = {it.item_id for it in items}
         now = self._clock()
         for it in items:
+            if it.item_id in self._bad:
+                continue
             if it.kind == "infraction" and it.item_id not in self._infractions:
+                problem = _check_infraction(it)
+                if problem:
+                    log.error("outbox item %s not sent: %s", it.item_id, problem)
+                    self._bad.add(it.item_id)
+                    continue
                 self._infractions[it.item_id] = _Infraction(it, next_s=now)
             elif it.kind == "evidence" and it.item_id not in self._evidence:
-                self._evidence[it.item_id] = _Evidence(it, self._make_announce(it), deadline_s=now)
+                announce = self._make_announce(it)
+                try:
+                    decode(encode(announce))  # what the ground would refuse is never sent
+                except MessageError as exc:
+                    log.error("outbox evidence %s not sent: %s", it.item_id, exc)
+                    self._bad.add(it.item_id)
+                    continue
+                self._evidence[it.item_id] = _Evidence(it, announce, deadline_s=now)
             elif it.kind not in ("infraction", "evidence"):
-                log.warning("outbox item %s has unknown kind %r: skipped", it.item_id, it.kind)
+                log.error("outbox item %s not sent: unknown kind %r", it.item_id, it.kind)
+                self._bad.add(it.item_id)
         for d in (self._infractions, self._evidence):
             for gone in [i for i in d if i not in ids]:
                 del d[gone]
-        self._stats.backlog = len(self._infractions) + len(self._evidence)
+        self._stats.backlog = len(self._infractions) + len(self._evidence) + len(self._bad & ids)
 
     def _make_announce(self, it: OutboxItem) -> EvidenceAnnounce:
         size = self.budget.chunk_size
@@ -424,3 +440,16 @@ class OnboardLink:
         else:
             log.warning("ack of unknown kind %r ignored", ack.kind)
         self._stats.backlog = len(self._infractions) + len(self._evidence)
+
+
+def _check_infraction(item: OutboxItem) -> str:
+    """Why an outbox infraction cannot be sent ('' if it can): its data must decode to that infraction."""
+    try:
+        msg = decode(item.data)
+    except MessageError as exc:
+        return str(exc)
+    if not isinstance(msg, InfractionEvent):
+        return f"data is a {type(msg).__name__}, expected InfractionEvent"
+    if msg.infraction_id != item.item_id:
+        return f"data carries infraction_id {msg.infraction_id!r}"
+    return ""

@@ -159,3 +159,31 @@ def test_outbox_protocol_reference_implementations(tmp_path) -> None:
         assert [i.item_id for i in box.pending()] == ["b"]
     reopened = SqliteOutbox(tmp_path / "o.db")
     assert [i.item_id for i in reopened.pending()] == ["b"]
+
+
+def test_unsendable_outbox_items_are_logged_not_retried_forever(start_ground, caplog) -> None:
+    """Garbage in the outbox is reported once and left there; good items still flow."""
+    import logging
+
+    g = start_ground()
+    outbox = MemoryOutbox()
+    outbox.put(OutboxItem("bad-1", "infraction", b"\x01\x02"))
+    outbox.put(OutboxItem("bad-2", "infraction", m.encode(synthetic.infraction("uav1", "p", 0))))  # id mismatch
+    outbox.put(OutboxItem("bad-3", "evidence", b"x" * 10, manifest=b"m" * 300_000))  # manifest too large
+    outbox.put(OutboxItem("bad-4", "video", b"x"))
+    good = synthetic.infraction_items("uav1", "p", 1)[0]
+    outbox.put(good)
+    with caplog.at_level(logging.ERROR, logger="datalink.onboard"):
+        link = _onboard(g.endpoint, outbox)
+        try:
+            assert wait_until(lambda: len(g.rec.infractions) == 1)
+            time.sleep(0.5)  # several outbox polls
+            stats = link.stats()
+        finally:
+            link.stop()
+    assert [x[3].infraction_id for x in g.rec.infractions] == [good.item_id]
+    assert sorted(i.item_id for i in outbox.pending()) == ["bad-1", "bad-2", "bad-3", "bad-4"]
+    assert stats.backlog == 4
+    for bad in ("bad-1", "bad-2", "bad-3", "bad-4"):
+        assert sum(bad in r.getMessage() for r in caplog.records) == 1
+    assert g.link.stats().dropped == {}
