@@ -1,6 +1,7 @@
 """Scoring flagged infractions against ground truth: per-rule precision/recall, time-to-flag, false flags/hour.
 
-Ground truth is a list of dicts ``{kind, agent_id, lat, lon, start_s, end_s}`` (the simulator's log;
+Ground truth is a list of dicts ``{kind, agent_id, lat, lon, start_s, end_s}`` (the simulator's log
+spells them ``type``, ``t_start``, ``t_end``: both are accepted; ``restricted_entry`` = ``restricted_area``;
 an optional ``track`` of ``(time_s, lat, lon)`` lets moving infractions be matched by position at
 flag time). A flag matches a truth when the kinds agree, the time intervals overlap (with slack),
 and either the flag's track is associated with the truth's agent (``track_to_agent``) or the flag
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,8 +19,12 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 #: Kind spellings that mean the same rule.
-KIND_ALIASES: dict[str, str] = {"restricted": "restricted_area", "noparking": "no_parking", "no-parking": "no_parking",
-                                "wrongway": "wrong_way", "wrong-way": "wrong_way", "speed": "speeding"}
+KIND_ALIASES: dict[str, str] = {"restricted": "restricted_area", "restricted_entry": "restricted_area",
+                                "noparking": "no_parking", "no-parking": "no_parking", "wrongway": "wrong_way",
+                                "wrong-way": "wrong_way", "speed": "speeding"}
+#: Alternative field names accepted in ground truth (the sims log writes type/t_start/t_end).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {"kind": ("kind", "type"), "start_s": ("start_s", "t_start"),
+                                             "end_s": ("end_s", "t_end")}
 _EARTH_M_PER_DEG = 111_320.0
 
 
@@ -30,7 +35,11 @@ def normalise_kind(kind: str) -> str:
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
-    return obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
+    for key in FIELD_ALIASES.get(name, (name,)):
+        value = obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+        if value is not None:
+            return value
+    return default
 
 
 def _dist_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -81,14 +90,36 @@ class ScoreReport:
                 "missed_truths": self.missed_truths}
 
 
+def rules_truth_filter(config: Any, speed_margin_kmh: float = 0.0) -> Callable[[Any], bool]:
+    """Which truths the configured rules are meant to flag (a truth shorter than the rule's minimum time,
+    or speeding under limit + tolerance + margin, is not expected). Pass as ``score(truth_filter=...)``."""
+    by_kind = {spec.kind: spec.params for spec in config.rules if spec.enabled}
+
+    def expected(truth: Any) -> bool:
+        kind = normalise_kind(_get(truth, "kind"))
+        params = by_kind.get(kind)
+        if params is None:
+            return False
+        duration = float(_get(truth, "end_s")) - float(_get(truth, "start_s"))
+        if duration < getattr(params, "min_duration_s", 0.0):
+            return False
+        if kind == "speeding" and _get(truth, "max_speed_kmh") is not None and _get(truth, "limit_kmh"):
+            limit = float(_get(truth, "limit_kmh"))
+            tol = max(params.tolerance_kmh, limit * params.tolerance_pct / 100.0)
+            return float(_get(truth, "max_speed_kmh")) >= limit + tol + speed_margin_kmh
+        return True
+
+    return expected
+
+
 def _candidate(flag: Any, truth: Any, max_dist_m: float, time_slack_s: float,
-               track_to_agent: Mapping[Any, Any]) -> tuple[float, float] | None:
+               track_to_agent: Mapping[Any, Any], offset_s: float) -> tuple[float, float] | None:
     """(cost, distance) if the flag may match the truth, else None."""
     f0, f1 = float(_get(flag, "start_s")), float(_get(flag, "end_s"))
-    t0, t1 = float(_get(truth, "start_s")), float(_get(truth, "end_s"))
+    t0, t1 = float(_get(truth, "start_s")) + offset_s, float(_get(truth, "end_s")) + offset_s
     if f1 < t0 - time_slack_s or f0 > t1 + time_slack_s:
         return None
-    lat, lon = _truth_position(truth, f1)
+    lat, lon = _truth_position(truth, f1 - offset_s)
     dist = _dist_m(float(_get(flag, "lat")), float(_get(flag, "lon")), lat, lon)
     key_full = (_get(flag, "vehicle_id"), _get(flag, "track_id"))
     agent = track_to_agent.get(key_full, track_to_agent.get(_get(flag, "track_id")))
@@ -100,9 +131,26 @@ def _candidate(flag: Any, truth: Any, max_dist_m: float, time_slack_s: float,
 
 def score(flags: Iterable[Any], truths: Iterable[Any], *, patrol_duration_s: float, max_dist_m: float = 3.0,
           time_slack_s: float = 5.0, track_to_agent: Mapping[Any, Any] | None = None,
-          kinds: Iterable[str] | None = None) -> ScoreReport:
-    """Score flags (InfractionEvents or dicts with the same fields) against ground-truth infractions."""
+          kinds: Iterable[str] | None = None, truth_time_offset_s: float = 0.0,
+          truth_filter: Callable[[Any], bool] | None = None) -> ScoreReport:
+    """Score flags (InfractionEvents or dicts with the same fields) against ground-truth infractions.
+
+    ``truth_time_offset_s`` is added to truth times (simulation seconds -> the tracks' clock);
+    ``truth_filter`` drops truths the rules are not meant to flag (see ``rules_truth_filter``);
+    a flag matching a filtered-out truth is neither a true nor a false positive.
+    """
     flags, truths = list(flags), list(truths)
+    track_to_agent = track_to_agent or {}
+    if truth_filter is not None:
+        ignored = [t for t in truths if not truth_filter(t)]
+        truths = [t for t in truths if truth_filter(t)]
+
+        def explained_by(flag: Any, pool: list[Any]) -> bool:
+            kind = normalise_kind(_get(flag, "kind"))
+            return any(normalise_kind(_get(t, "kind")) == kind and _candidate(
+                flag, t, max_dist_m, time_slack_s, track_to_agent, truth_time_offset_s) is not None for t in pool)
+
+        flags = [f for f in flags if explained_by(f, truths) or not explained_by(f, ignored)]
     track_to_agent = track_to_agent or {}
     all_kinds = sorted({normalise_kind(_get(x, "kind")) for x in [*flags, *truths]} | set(kinds or []))
     hours = max(patrol_duration_s, 1e-9) / 3600.0
@@ -115,7 +163,7 @@ def score(flags: Iterable[Any], truths: Iterable[Any], *, patrol_duration_s: flo
         dists = np.zeros_like(cost)
         for i, f in enumerate(fk):
             for j, t in enumerate(tk):
-                cand = _candidate(f, t, max_dist_m, time_slack_s, track_to_agent)
+                cand = _candidate(f, t, max_dist_m, time_slack_s, track_to_agent, truth_time_offset_s)
                 if cand is not None:
                     cost[i, j], dists[i, j] = cand
         pairs = []
@@ -126,7 +174,7 @@ def score(flags: Iterable[Any], truths: Iterable[Any], *, patrol_duration_s: flo
         matched_t = {j for _, j in pairs}
         ttf = []
         for i, j in pairs:
-            delay = float(_get(fk[i], "end_s")) - float(_get(tk[j], "start_s"))
+            delay = float(_get(fk[i], "end_s")) - float(_get(tk[j], "start_s")) - truth_time_offset_s
             ttf.append(delay)
             report.matches.append({"kind": kind, "infraction_id": _get(fk[i], "infraction_id"),
                                    "agent_id": _get(tk[j], "agent_id"), "distance_m": float(dists[i, j]),

@@ -60,3 +60,24 @@ def test_empty_inputs_and_kinds_without_flags():
     assert report.per_kind["speeding"].precision == 1.0 and report.per_kind["speeding"].recall == 1.0
     report = score([], [truth("a", "speeding", 0, 5)], patrol_duration_s=3600)
     assert report.per_kind["speeding"].recall == 0.0 and report.as_dict()["per_kind"]["speeding"]["false_negatives"] == 1
+
+
+def test_sims_field_names_time_offset_and_rules_filter():
+    from infractions.rules import default_rules
+    from infractions.scoring import rules_truth_filter
+
+    truths = [{"type": "speeding", "agent_id": 4, "lat": LAT, "lon": LON, "t_start": 10.0, "t_end": 20.0,
+               "max_speed_kmh": 71.0, "limit_kmh": 50.0},
+              {"type": "speeding", "agent_id": 5, "lat": LAT + 100 * M, "lon": LON, "t_start": 10.0, "t_end": 20.0,
+               "max_speed_kmh": 53.0, "limit_kmh": 50.0},  # 3 km/h over: under the rule's tolerance
+              {"type": "restricted_entry", "agent_id": 6, "lat": LAT - 100 * M, "lon": LON, "t_start": 0.0,
+               "t_end": 0.5}]  # half a second: shorter than the rule's 2 s
+    flags = [flag("a", "speeding", 0.5, 1013, 1015), flag("b", "speeding", 100.0, 1012, 1016)]
+    plain = score(flags, truths, patrol_duration_s=60, truth_time_offset_s=1000.0)
+    assert plain.per_kind["speeding"].true_positives == 2 and plain.per_kind["restricted_area"].recall == 0.0
+    filt = score(flags, truths, patrol_duration_s=60, truth_time_offset_s=1000.0,
+                 truth_filter=rules_truth_filter(default_rules()))
+    sp = filt.per_kind["speeding"]
+    assert (sp.true_positives, sp.false_positives, sp.false_negatives) == (1, 0, 0)  # "b" neither TP nor FP
+    assert sp.time_to_flag_mean_s == pytest.approx(5.0)
+    assert "restricted_area" not in filt.per_kind
