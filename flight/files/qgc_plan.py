@@ -217,7 +217,13 @@ def plan_from_dict(doc: Any) -> PatrolPlan:
     fence = _fence_from(doc.get("geoFence"))
     rally = _rally_from(doc.get("rallyPoints"))
     cruise = mission.get("cruiseSpeed", 8.0)
+    swath = (0.0, 0.0)
+    area = None
+    if len(surveys) == 1 and surveys[0].camera is not None and surveys[0].alt_m > 0:
+        swath = surveys[0].camera.footprint_m(surveys[0].alt_m)  # lets `plan check` report the covered area
+        area = surveys[0].polygon
     return PatrolPlan(kind="imported", home=home, items=flat, fence=fence, rally=rally, surveys=surveys,
+                      swath_m=swath[0], swath_along_m=swath[1], area_polygon=area,
                       cruise_speed_mps=float(cruise) if _number(cruise) and cruise > 0 else 8.0,
                       notes={"groundStation": doc.get("groundStation"), "firmwareType": mission.get("firmwareType"),
                              "vehicleType": mission.get("vehicleType"), "hoverSpeed": mission.get("hoverSpeed")})
