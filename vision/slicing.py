@@ -24,6 +24,7 @@ class SliceConfig:
     slice_wh: int = 640
     overlap_wh: int = 96
     iou: float = 0.5
+    overlap_metric: str = "ios"  # iou | ios (intersection over the smaller box: drops the half-objects cut by slice edges)
     include_full_frame: bool = True  # also run the full frame (large objects cut by slice borders)
 
 
@@ -57,7 +58,8 @@ class SlicedDetector:
         self._sv = sv
         self.slicer = sv.InferenceSlicer(
             callback=self._callback, slice_wh=self.config.slice_wh, overlap_wh=self.config.overlap_wh,
-            overlap_filter="non_max_suppression", iou_threshold=self.config.iou, thread_workers=1,
+            overlap_filter="non_max_suppression", iou_threshold=self.config.iou,
+            overlap_metric=self.config.overlap_metric, thread_workers=1,
         )
 
     def _callback(self, image: np.ndarray):
@@ -69,7 +71,7 @@ class SlicedDetector:
         sliced = self.slicer(frame)
         if self.config.include_full_frame:
             sliced = self._sv.Detections.merge([sliced, self._callback(frame)]).with_nms(
-                threshold=self.config.iou, class_agnostic=False)
+                threshold=self.config.iou, class_agnostic=False, overlap_metric=self._sv.detection.utils.iou_and_nms.OverlapMetric.from_value(self.config.overlap_metric))
         if len(sliced) == 0:
             return Detections()
         return Detections(sliced.xyxy, sliced.confidence, sliced.class_id)
