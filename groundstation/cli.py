@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-DEFAULT_SITL_CONNECT = "tcp:127.0.0.1:5760"
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``gs`` command."""
@@ -32,14 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--inbox", metavar="PATH", help="SQLite inbox of the data link (default next to --db or in ~/.cache)")
     p.add_argument("--sitl", action="store_true", help="also start the simulated vehicle and connect to it")
     p.add_argument("--sitl-args", default="", help="extra arguments for `aeropatrol sim vehicle`")
+    p.add_argument("--sitl-speedup", type=float, default=1.0, help="simulation speed-up of the SITL vehicle")
+    p.add_argument("--autostart", action="store_true",
+                   help="with --sitl: plan a perimeter patrol around home, upload and start it without asking")
+    p.add_argument("--no-town", action="store_true", help="with --sitl: do not generate/load the town base map")
+    p.add_argument("--json", action="store_true", help="print the final vehicle state as one JSON line on exit")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window after --quit-after seconds")
     p.add_argument("--quit-after", type=float, metavar="S", help="close after S seconds (smoke tests, demos)")
     p.set_defaults(func=run_gs)
-
-
-def _sitl_command(args: argparse.Namespace) -> list[str]:
-    extra = shlex.split(args.sitl_args)
-    return [sys.executable, "-m", "aeropatrol", "sim", "vehicle", *extra]
 
 
 def _tile_source(args: argparse.Namespace):
@@ -126,14 +122,15 @@ def run_gs(args: argparse.Namespace) -> int:
             inbox = args.inbox or (Path(args.db).with_suffix(".inbox.sqlite") if args.db and "://" not in args.db
                                    else Path.home() / ".cache" / "aeropatrol" / "gs_inbox.sqlite")
             bridge = DatalinkBridge(inbox, tuple(args.datalink_listen), tuple(args.datalink_connect))
-        connect = args.connect
+        window = MainWindow(AppConfig(connect=None if args.sitl else args.connect, tile_source=tiles, zones=zones,
+                                      review_service=service, session=session, datalink=bridge, center=center))
         if args.sitl:
-            cmd = _sitl_command(args)
-            print("starting SITL:", " ".join(cmd), file=sys.stderr)
-            sitl = subprocess.Popen(cmd)
-            connect = connect or DEFAULT_SITL_CONNECT
-        window = MainWindow(AppConfig(connect=connect, tile_source=tiles, zones=zones, review_service=service,
-                                      session=session, datalink=bridge, center=center))
+            from groundstation.sitl import SitlLauncher
+
+            sitl = SitlLauncher(window, with_town=not (args.no_town or args.mbtiles), autostart=args.autostart,
+                                speedup=args.sitl_speedup, extra_args=shlex.split(args.sitl_args))
+            print(f"starting SITL vehicle on {sitl.endpoint}", file=sys.stderr)
+            sitl.start()
         if bridge is not None:
             bridge.start()
         window.resize(1500, 900)
@@ -142,6 +139,8 @@ def run_gs(args: argparse.Namespace) -> int:
             from PyQt5.QtCore import QTimer
 
             def finish() -> None:
+                if args.json:
+                    print(json.dumps(_final_state(window)), flush=True)
                 if args.screenshot:
                     Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
                     window.grab().save(args.screenshot)
@@ -152,9 +151,15 @@ def run_gs(args: argparse.Namespace) -> int:
         return int(app.exec_())
     finally:
         if sitl is not None:
-            sitl.terminate()
-            try:
-                sitl.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                sitl.kill()
-                sitl.wait()
+            sitl.stop()
+
+
+def _final_state(window) -> dict:
+    """What a script wants to know at exit: where the vehicle is and what it did."""
+    v = window.fly.last_view
+    pos = window.map.vehicles.position(v.vehicle_id)
+    trail = window.map.vehicles.vehicles.get(v.vehicle_id)
+    return {"connected": window.fly.connected, "mode": v.mode, "armed": v.armed, "lat": v.lat, "lon": v.lon,
+            "alt_rel_m": v.alt_rel_m, "mission_seq": v.mission_seq, "map_position": pos,
+            "trail_points": len(trail.trail) if trail else 0, "tiles": window.map.source is not None,
+            "actions": [(r.name, r.ok, r.message) for r in window.fly.results]}
