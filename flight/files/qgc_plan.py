@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import Polygon
 
 from flight.files.errors import FileFormatError
 from flight.mission import Cmd, Frame, MissionItem, deg_to_e7

@@ -1,7 +1,6 @@
 """GeoJSON and KML import of patrol areas (with holes) and routes, and errors naming the bad part."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

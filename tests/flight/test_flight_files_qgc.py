@@ -160,3 +160,23 @@ def test_not_json_and_unknown_keys(tmp_path):
     doc["mission"]["items"][0]["futureField"] = [1, 2]
     doc["mission"]["newThing"] = "x"
     assert len(plan_from_dict(doc).items) == len(plan_from_dict(_sample()).items)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from flight.files import plan_from_waypoints_text, waypoints_text  # noqa: E402
+
+_points = st.lists(st.tuples(st.floats(-900, 900), st.floats(-900, 900)), min_size=2, max_size=8, unique=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_points, st.floats(5, 120), st.one_of(st.none(), st.floats(1, 15)), st.integers(-1, 5))
+def test_random_loops_round_trip_through_both_formats(points, alt, speed, laps):
+    plan = plan_loop(ll(*points), HOME, alt_m=alt, speed_mps=speed, laps=laps)
+    same_items(plan.items, plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))).items)
+    back = plan_from_waypoints_text(waypoints_text(plan))
+    assert [(i.command, i.x, i.y) for i in back.items] == [(i.command, i.x, i.y) for i in plan.items]
+    assert [i.z for i in back.items] == pytest.approx([i.z for i in plan.items], abs=1e-8)
+    assert [i.param1 for i in back.items if i.command == Cmd.DO_JUMP] == \
+        [i.param1 for i in plan.items if i.command == Cmd.DO_JUMP]
