@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import wait_until
+from datalink_helpers import wait_until
 
 from datalink import synthetic
 from datalink.budget import DEFAULT_LADDER, BudgetConfig, Scheduler, ThumbnailGovernor, TokenBucket

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import free_port, wait_until
+from datalink_helpers import free_port, wait_until
 
 from datalink import synthetic
 from datalink.budget import BudgetConfig

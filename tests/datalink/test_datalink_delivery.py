@@ -6,7 +6,7 @@ import os
 import time
 from collections import Counter
 
-from conftest import free_port, wait_until
+from datalink_helpers import free_port, wait_until
 
 from datalink import messages as m
 from datalink import synthetic

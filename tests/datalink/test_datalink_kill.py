@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from conftest import wait_until
+from datalink_helpers import wait_until
 
 from datalink import synthetic
 from datalink.outbox import SqliteOutbox

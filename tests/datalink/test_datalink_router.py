@@ -7,7 +7,7 @@ from pathlib import Path
 
 import zenoh
 
-from conftest import free_port, wait_until
+from datalink_helpers import free_port, wait_until
 
 from datalink import synthetic
 from datalink.config import LinkConfig, TlsConfig
