@@ -94,7 +94,7 @@ def fly_route(items: list[MissionItem], home: Home, vehicle: VehicleProfile,
                 jumps_left[i] -= 1
                 i = int(round(it.param1))
                 continue
-            jumps_left.pop(i)  # a later pass through this jump starts counting again
+            # an exhausted jump stays exhausted for the rest of the mission (ArduPilot's jump tracking)
         elif cmd == Cmd.NAV_TAKEOFF:
             target = item_position(it, home, xy)
             z = float(it.z - home.alt_amsl_m if it.frame in _AMSL_FRAMES else it.z)
