@@ -146,7 +146,10 @@ def open_source(spec: str, realtime: bool = False, start_time_s: float | None = 
     """A frame iterator for a camera spec: ``sim[://host:port]`` (sims camera), a stream URL
     (rtsp://, udp://, http://: newest-wins), a device index, or a video file."""
     if spec == "sim" or spec.startswith("sim://") or spec.startswith("tcp://"):
-        from vision.simcam import SimCameraSource  # noqa: PLC0415
+        try:
+            from vision.simcam import SimCameraSource  # noqa: PLC0415
+        except ImportError as exc:
+            raise SourceError(f"camera {spec!r}: the sims camera reader is not available ({exc})") from None
 
         return LatestFrame(iter(SimCameraSource.from_spec(spec)), name="sim")
     if spec.isdigit():

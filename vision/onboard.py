@@ -1,0 +1,47 @@
+"""Wiring for the companion computer: a read-only MAVLink link for pose, a camera, the pipeline, the logs.
+
+``run_onboard(...)`` is what ``aeropatrol onboard`` calls (the system wiring adds infractions and the
+data link through ``on_update``).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from datalink.messages import TrackUpdate
+from geo.pose import FixedMount
+from vision.outputs import StatusLine, TrackLog
+from vision.pipeline import OnboardConfig, OnboardPipeline, PipelineStats
+from vision.pose import PoseReader
+from vision.sources import open_source
+
+log = logging.getLogger(__name__)
+
+
+def open_companion_link(connection: str):
+    """A ``flight.link.MavLink`` in companion role: component 191, no GCS heartbeat, never commands."""
+    from flight.link import LinkConfig, LinkRole, MavLink  # noqa: PLC0415
+
+    return MavLink(LinkConfig(connection, role=LinkRole.COMPANION)).open()
+
+
+def run_onboard(config: OnboardConfig, connect: str, camera: str, *, track_log: str | None = None,
+                on_update: Callable[[list[TrackUpdate]], None] | None = None, status: bool = True,
+                mount: FixedMount | None = None, max_frames: int | None = None, realtime: bool = True) -> PipelineStats:
+    """Run until the camera ends (or ``max_frames``): pose from ``connect`` (a MAVLink connection string),
+    frames from ``camera`` (``sim``/``tcp://`` sims camera, rtsp/udp URL, device index or file)."""
+    with ExitStack() as stack:
+        link = open_companion_link(connect)
+        stack.callback(link.close)
+        pose = PoseReader(mount=mount).attach(link)
+        pipeline = OnboardPipeline(config, pose=pose)
+        frames = open_source(camera, realtime=realtime)
+        if hasattr(frames, "close"):
+            stack.callback(frames.close)
+        tlog = stack.enter_context(TrackLog(track_log)) if track_log else None
+        stats = pipeline.run(frames, on_update=on_update, track_log=tlog, status=StatusLine() if status else None,
+                             max_frames=max_frames)
+        log.info("onboard: %d frames, %d track updates, %d without pose, %d dropped", stats.frames, stats.updates,
+                 stats.no_pose, stats.dropped)
+        return stats
