@@ -287,7 +287,8 @@ def load_plan(path: str | Path) -> PatrolPlan:
 def _camera_calc(span: SurveySpan) -> dict:
     cam = span.camera or CameraSpec()
     focal = _SENSOR_WIDTH_MM / 2 / math.tan(math.radians(cam.hfov_deg) / 2)
-    return {"version": 2, "CameraName": "Custom Camera", "DistanceMode": 1, "DistanceToSurface": span.alt_m,
+    # CameraCalc version 1 (DistanceToSurfaceRelative) loads in every QGC release; newer ones convert it to v2.
+    return {"version": 1, "CameraName": "Custom Camera", "DistanceToSurfaceRelative": True, "DistanceToSurface": span.alt_m,
             "AdjustedFootprintSide": span.spacing_m, "AdjustedFootprintFrontal": span.trigger_distance_m,
             "SensorWidth": _SENSOR_WIDTH_MM, "SensorHeight": _SENSOR_WIDTH_MM * cam.image_height_px / cam.image_width_px,
             "ImageWidth": cam.image_width_px, "ImageHeight": cam.image_height_px, "FocalLength": focal,
