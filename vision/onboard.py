@@ -28,14 +28,16 @@ def open_companion_link(connection: str):
 
 def run_onboard(config: OnboardConfig, connect: str, camera: str, *, track_log: str | None = None,
                 on_update: Callable[[list[TrackUpdate]], None] | None = None, status: bool = True,
-                mount: FixedMount | None = None, max_frames: int | None = None, realtime: bool = True) -> PipelineStats:
+                mount: FixedMount | None = None, max_frames: int | None = None, realtime: bool = True,
+                detector=None) -> PipelineStats:
     """Run until the camera ends (or ``max_frames``): pose from ``connect`` (a MAVLink connection string),
-    frames from ``camera`` (``sim``/``tcp://`` sims camera, rtsp/udp URL, device index or file)."""
+    frames from ``camera`` (``sim``/``tcp://`` sims camera, rtsp/udp URL, device index or file); ``detector``:
+    an already loaded detector instead of ``config.detector``."""
     with ExitStack() as stack:
         link = open_companion_link(connect)
         stack.callback(link.close)
         pose = PoseReader(mount=mount).attach(link)
-        pipeline = OnboardPipeline(config, pose=pose)
+        pipeline = OnboardPipeline(config, detector=detector, pose=pose)
         frames = open_source(camera, realtime=realtime)
         if hasattr(frames, "close"):
             stack.callback(frames.close)
