@@ -119,6 +119,7 @@ class OnboardLink:
         self._thread: threading.Thread | None = None
         self._infractions: dict[str, _Infraction] = {}
         self._evidence: dict[str, _Evidence] = {}
+        self._last_error_s = -1e9
         self._bad: set[str] = set()  # outbox items that cannot be sent (logged once, left in the outbox)
 
     # ---- producer API (any thread) -------------------------------------------------------
@@ -237,8 +238,10 @@ class OnboardLink:
                     interval = self._send_thumb()
                     if interval is not None:
                         next_thumb = now + interval
-            except Exception:  # the flight side must never die of a link problem
-                log.exception("datalink onboard sender loop")
+            except Exception as exc:  # the flight side must never die of a link problem
+                if now - self._last_error_s >= 5.0:  # a persistent fault is logged every 5 s, not 100x/s
+                    self._last_error_s = now
+                    log.error("datalink onboard sender loop: %s", exc, exc_info=True)
             self._wake.wait(self._idle_wait())
             self._wake.clear()
 

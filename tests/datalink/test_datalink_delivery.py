@@ -190,3 +190,46 @@ def test_unsendable_outbox_items_are_logged_not_retried_forever(start_ground, ca
     for bad in ("bad-1", "bad-2", "bad-3", "bad-4"):
         assert sum(bad in r.getMessage() for r in caplog.records) == 1
     assert g.link.stats().dropped == {}
+
+
+class _BrokenOutbox:
+    """An outbox whose database is unavailable for a while (locked, disk error)."""
+
+    def __init__(self, inner: MemoryOutbox) -> None:
+        self.inner = inner
+        self.broken = True
+        self.calls = 0
+
+    def pending(self):
+        self.calls += 1
+        if self.broken:
+            raise OSError("database is locked")
+        return self.inner.pending()
+
+    def mark_acked(self, item_id: str) -> None:
+        self.inner.mark_acked(item_id)
+
+
+def test_outbox_failure_does_not_stop_the_link(start_ground, caplog) -> None:
+    """While the outbox raises, live data still flows and errors are rate-limited; then items go out."""
+    import logging
+
+    g = start_ground()
+    inner = MemoryOutbox()
+    inner.put(synthetic.infraction_items("uav1", "p", 1)[0])
+    box = _BrokenOutbox(inner)
+    with caplog.at_level(logging.ERROR, logger="datalink.onboard"):
+        link = _onboard(g.endpoint, box)
+        try:
+            for f in range(10):
+                link.notify_outbox()
+                link.publish_tracks(synthetic.track_batch("uav1", 2, f))
+                time.sleep(0.1)
+            assert wait_until(lambda: len(g.rec.tracks) >= 1)
+            errors = sum("database is locked" in r.getMessage() for r in caplog.records)
+            box.broken = False
+            link.notify_outbox()
+            assert wait_until(lambda: len(g.rec.infractions) == 1 and not inner.pending())
+        finally:
+            link.stop()
+    assert box.calls >= 10 and errors == 1
