@@ -6,8 +6,13 @@ Each action returns a short human sentence describing the acknowledgement; failu
 """
 from __future__ import annotations
 
-import importlib
+import collections
 import math
+import threading
+import time
+
+from flight.backend import PymavlinkBackend
+from flight.mission_protocol import MissionClient
 
 from groundstation.model.vehicle import VehicleView, from_flight_state
 
@@ -30,6 +35,11 @@ class FlightBackend:
         self.commands = None
         self.takeoff_alt_m = 30.0
         self.cruise_alt_m = 40.0
+        self.last_plan = None  # the MissionPlan uploaded in this session
+        self.controller = None  # flight.controller.MissionController while a managed patrol runs
+        self._ctl_thread: threading.Thread | None = None
+        self._events: collections.deque = collections.deque(maxlen=500)
+        self._ctl_cond = threading.Condition()
 
     # ------------------------------------------------------------------ connection
     def open(self) -> str:
@@ -97,24 +107,97 @@ class FlightBackend:
         return _ack_text(f"TAKEOFF to {alt:.0f} m", ack)
 
     def start_patrol(self) -> str:
-        """Fly the uploaded mission from its first item (taking off first when on the ground)."""
+        """Fly the patrol. With a plan uploaded in this session, ``flight.controller.MissionController`` runs it
+        (preflight, upload, arm, takeoff, AUTO, supervision, retask/resume, RTL) on its own thread; without one,
+        the mission already on the vehicle is started directly (takeoff first when on the ground)."""
+        self._need()
+        if self.last_plan is not None:
+            return self._start_controller(self.last_plan)
         from flight.modes import Intent
 
-        cmds = self._need()
+        cmds = self.commands
         state = self.tracker.snapshot()
         if not state.in_air:
             self.takeoff(self.takeoff_alt_m)
             self.tracker.wait_for(lambda s: s.position.alt_rel_m > 0.8 * self.takeoff_alt_m, 60.0)
         cmds.set_current(1)
         mode = cmds.set_intent(Intent.MISSION)
-        return f"patrol started: mode {mode}, item 1"
+        return f"patrol started: mode {mode}, item 1 (mission already on the vehicle)"
+
+    def _start_controller(self, plan) -> str:
+        from flight.controller import AIRBORNE, ControllerConfig, MissionController, Phase
+
+        if self.controller_running:
+            return f"patrol already running (phase {self.controller.phase.value})"
+        ctl = MissionController(SharedLinkBackend(self), plan, ControllerConfig(takeoff_alt_m=self.takeoff_alt_m))
+        ctl.add_listener(self._on_controller_event)
+        self.controller = ctl
+        self._ctl_thread = threading.Thread(target=ctl.run, name="mission-controller", daemon=True)
+        self._ctl_thread.start()
+        ev = self._wait_phase(ctl, set(AIRBORNE) | {Phase.FAILED, Phase.DISARMED}, 120.0)
+        if ev is None:
+            return f"patrol controller started (phase {ctl.phase.value})"
+        if ev.phase in (Phase.FAILED, Phase.DISARMED):
+            raise RuntimeError(f"patrol not started: {ev.message}")
+        return f"patrol started by the mission controller: {ev.message}"
+
+    @property
+    def controller_running(self) -> bool:
+        return self._ctl_thread is not None and self._ctl_thread.is_alive()
+
+    def _on_controller_event(self, ev) -> None:
+        with self._ctl_cond:
+            self._events.append(ev)
+            self._ctl_cond.notify_all()
+
+    def drain_events(self) -> list:
+        """Controller events (``flight.controller.ControllerEvent``) not yet shown."""
+        with self._ctl_cond:
+            out = list(self._events)
+            self._events.clear()
+        return out
+
+    def _wait_phase(self, ctl, phases: set, timeout_s: float):
+        """Block until the controller enters one of ``phases``; that transition event, or None on timeout."""
+        deadline = time.monotonic() + timeout_s
+        seen = len(ctl.events)
+        while time.monotonic() < deadline:
+            events = ctl.events
+            for ev in events[seen:]:
+                if ev.kind == "transition" and ev.phase in phases:
+                    return ev
+            seen = len(events)
+            if not self.controller_running:
+                return events[-1] if events else None
+            with self._ctl_cond:
+                self._ctl_cond.wait(0.2)
+        return None
+
+    def _controller_request(self, name: str, phases: set, *args) -> str | None:
+        """Route an action to the running controller and report the transition it causes (None: no controller)."""
+        if not self.controller_running:
+            return None
+        ctl = self.controller
+        queued = getattr(ctl, name)(*args)
+        ev = self._wait_phase(ctl, phases, 20.0)
+        return ev.message if ev is not None else f"{queued} (controller in phase {ctl.phase.value})"
 
     def pause(self) -> str:
+        from flight.controller import Phase
+
+        done = self._controller_request("pause", {Phase.PAUSED})
+        if done is not None:
+            return done
         mode = self._need().hold()
         return f"paused: holding position ({mode})"
 
     def resume(self) -> str:
+        from flight.controller import Phase
         from flight.modes import Intent
+
+        done = self._controller_request("resume", {Phase.RESUMING, Phase.PATROL})
+        if done is not None:
+            return done
 
         mode = self._need().set_intent(Intent.MISSION)
         seq = self.tracker.snapshot().mission.current_seq
@@ -136,10 +219,11 @@ class FlightBackend:
 
     def retask_orbit(self, lat: float, lon: float, radius_m: float = 40.0) -> str:
         """Retask to an incident: the controller's orbit when ``flight.controller`` offers one, else goto + ROI."""
-        ctl = self._controller()
-        if ctl is not None and hasattr(ctl, "retask"):
-            result = ctl.retask(lat, lon, radius_m)
-            return f"retasked: orbit {lat:.6f}, {lon:.6f} r={radius_m:.0f} m ({result})"
+        from flight.controller import Phase
+
+        done = self._controller_request("retask", {Phase.RETASK}, lat, lon, radius_m)
+        if done is not None:
+            return "retasked: " + done
         text = self.goto(lat, lon)
         state = self.tracker.snapshot()
         ground = state.home.alt_amsl_m if state.home.valid else 0.0
@@ -151,6 +235,11 @@ class FlightBackend:
         return "retasked: " + text
 
     def rtl(self) -> str:
+        from flight.controller import Phase
+
+        done = self._controller_request("return_home", {Phase.RETURNING})
+        if done is not None:
+            return done
         mode = self._need().rtl()
         return f"returning to launch ({mode})"
 
@@ -159,19 +248,14 @@ class FlightBackend:
         return f"landing here ({mode})"
 
     # ------------------------------------------------------------------ missions
-    def _controller(self):
-        """``flight.controller`` bound to this link, when that module exists (else None)."""
-        return None
-
     def _mission_client(self):
-        from flight.mission_protocol import MissionClient
-
         return MissionClient(self.link)
 
     def upload(self, plan) -> str:
         """Upload a ``flight.mission.MissionPlan`` (fence, rally, then mission) to the vehicle."""
         self._need()
         results = self._mission_client().upload_plan(plan)
+        self.last_plan = plan
         mission = results.get("mission")
         secs = f" in {mission.seconds:.1f} s" if mission is not None else ""
         return (f"uploaded {len(plan.items)} mission items, {len(plan.fence_items)} fence items, "
@@ -185,3 +269,22 @@ class FlightBackend:
         client = self._mission_client()
         return MissionPlan(items=client.download(MissionType.MISSION), fence_items=client.download(MissionType.FENCE),
                            rally_items=client.download(MissionType.RALLY))
+
+
+class SharedLinkBackend(PymavlinkBackend):
+    """``flight.backend.PymavlinkBackend`` over the ground station's own link (ArduPilot's SITL port takes one
+    TCP client only), so the mission controller and the UI share one link, one state tracker, one commander."""
+
+    def __init__(self, owner: FlightBackend) -> None:  # no new link: reuse the owner's
+        self.config = owner.link.config
+        self.link = owner.link
+        self.tracker = owner.tracker
+        self.commands = owner.commands
+        self.missions = MissionClient(owner.link)
+
+    def connect(self, timeout_s: float = 30.0) -> None:
+        """Already connected: only wait for a position."""
+        self.tracker.wait_for(lambda s: s.position.valid, timeout_s)
+
+    def close(self) -> None:
+        """The ground station owns the link; nothing to release."""

@@ -24,6 +24,7 @@ class FlyController(QObject):
     connectionChanged = pyqtSignal(bool, str)
     actionFinished = pyqtSignal(object)  # ActionResult
     actionStarted = pyqtSignal(int, str)
+    controllerEvent = pyqtSignal(object)  # flight.controller.ControllerEvent
 
     def __init__(self, backend_factory: Callable[[str], object] | None = None, confirm: ConfirmFn | None = None,
                  session: Session | None = None, poll_hz: float = 10.0, parent: QObject | None = None) -> None:
@@ -83,6 +84,11 @@ class FlyController(QObject):
         for st in texts[self._n_status:]:
             self.statusText.emit(int(st.severity), str(st.text))
         self._n_status = len(texts)
+        drain = getattr(self.backend, "drain_events", None)
+        for ev in drain() if drain is not None else ():
+            severity = {"error": 3, "warning": 4}.get(ev.kind, 6)
+            self.controllerEvent.emit(ev)
+            self.statusText.emit(severity, f"[patrol {ev.phase.value}] {ev.message}")
 
     # ------------------------------------------------------------------ actions
     def allowed(self) -> bool:

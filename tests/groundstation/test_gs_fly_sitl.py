@@ -82,6 +82,7 @@ def test_gs_survey_upload_fly_retask_rtl(qtbot, vehicle, screenshot):
     qtbot.mouseClick(window.fly_panel.buttons["start_patrol"], Qt.LeftButton)
     qtbot.waitUntil(lambda: fly.last_result.name == "start_patrol", timeout=60000)
     assert fly.last_result.ok, fly.last_result.message
+    assert "mission controller" in fly.last_result.message
     assert "Start patrol" in asked and "Upload mission" in asked
 
     # the vehicle icon moves along the survey path
@@ -115,12 +116,17 @@ def test_gs_survey_upload_fly_retask_rtl(qtbot, vehicle, screenshot):
     assert "retasked" in window.fly_panel.ack_label.text()
     qtbot.waitUntil(lambda: _dist_m(view.vehicles.position("vehicle"), target) < 45.0, timeout=60000)
     assert fly.last_view.mode == "GUIDED"
+    # the mission controller orbits the point, then resumes the survey where it left it (AUTO again)
+    qtbot.waitUntil(lambda: fly.last_view.mode == "AUTO", timeout=90000)
+    assert "[patrol resuming]" in window.fly_panel.log.toPlainText()
 
     qtbot.mouseClick(window.fly_panel.buttons["rtl"], Qt.LeftButton)
     qtbot.waitUntil(lambda: fly.last_result.name == "rtl", timeout=30000)
-    assert fly.last_result.ok and "RTL" in fly.last_result.message
+    assert fly.last_result.ok and "returning to launch" in fly.last_result.message
+    qtbot.waitUntil(lambda: fly.last_view.mode == "RTL", timeout=10000)
     qtbot.waitUntil(lambda: _dist_m(view.vehicles.position("vehicle"), HOME[:2]) < 10.0, timeout=90000)
-    assert fly.last_view.mode == "RTL"
+    qtbot.waitUntil(lambda: not fly.last_view.armed, timeout=90000)  # landed at home and disarmed
+    assert "[patrol disarmed]" in window.fly_panel.log.toPlainText()
     assert "Return to launch" in asked
     window.close()
 
