@@ -382,6 +382,8 @@ class Autopilot:
         """Advance sensors, guidance and the airframe by one physics step."""
         self.now += dt
         self.gps.step(self.now, dt)
+        if self.home is None and self.gps.has_3d_fix:
+            self.set_home_here()  # first fix sets home; arming sets it again
         self._drift(dt)
         wind = self.wind.step(dt)
         target = self._current_target()

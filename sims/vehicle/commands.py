@@ -20,6 +20,11 @@ UNSUPPORTED, TEMP_REJECTED = M.MAV_RESULT_UNSUPPORTED, M.MAV_RESULT_TEMPORARILY_
 FORCE_MAGIC = 21196
 
 
+def as_int(value: float, default: int = 0) -> int:
+    """int() of a command parameter; NaN (\"unused\" in MAVLink) and infinities give `default`."""
+    return int(value) if math.isfinite(value) else default
+
+
 @dataclass
 class Cmd:
     """A command normalised from COMMAND_LONG or COMMAND_INT (lat/lon in degrees, alt as sent)."""
@@ -92,8 +97,8 @@ class CommandHandler:
 
     # ---- individual commands
     def arm_disarm(self, c: Cmd, link) -> int:
-        ap, force = self.v.autopilot, int(c.p[1]) == FORCE_MAGIC
-        refused = ap.arm(force) if c.p[0] >= 0.5 else ap.disarm(force)
+        ap, force = self.v.autopilot, as_int(c.p[1]) == FORCE_MAGIC
+        refused = ap.arm(force) if (math.isfinite(c.p[0]) and c.p[0] >= 0.5) else ap.disarm(force)
         return self._refuse(refused) if refused else ACCEPTED
 
     def takeoff(self, c: Cmd, link) -> int:
@@ -107,12 +112,12 @@ class CommandHandler:
         return self._refuse(refused) if refused else ACCEPTED
 
     def do_set_mode(self, c: Cmd, link) -> int:
-        if not int(c.p[0]) & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
+        if not as_int(c.p[0]) & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
             return self._refuse("Mode change failed: custom mode flag not set", DENIED)
-        sub = c.p[2] if self.v.flavour is Flavour.PX4 else None
-        mode = decode_custom_mode(self.v.flavour, int(c.p[1]), sub)
+        sub = as_int(c.p[2]) if self.v.flavour is Flavour.PX4 else None
+        mode = decode_custom_mode(self.v.flavour, as_int(c.p[1]), sub)
         if mode is None:
-            return self._refuse(f"Mode change failed: unknown mode {int(c.p[1])}", UNSUPPORTED)
+            return self._refuse(f"Mode change failed: unknown mode {as_int(c.p[1])}", UNSUPPORTED)
         return self._mode(mode)
 
     def set_mode_message(self, link, msg) -> None:
@@ -126,7 +131,7 @@ class CommandHandler:
                                                 msg.get_srcComponent()))
 
     def mission_start(self, c: Cmd, link) -> int:
-        first = int(c.p[0]) if c.p[0] > 0 else None
+        first = as_int(c.p[0]) if as_int(c.p[0]) > 0 else None
         refused = self.v.autopilot.start_mission(first)
         return self._refuse(refused) if refused else ACCEPTED
 
@@ -142,7 +147,7 @@ class CommandHandler:
         ap = self.v.autopilot
         if ap.landed or not ap.armed:
             return self._refuse("Reposition: vehicle not flying", TEMP_REJECTED)
-        change_mode = int(c.p[1]) & 1 or self.v.flavour is Flavour.PX4
+        change_mode = as_int(c.p[1]) & 1 or self.v.flavour is Flavour.PX4
         want = Mode.LOITER if self.v.flavour is Flavour.PX4 else Mode.GUIDED
         if ap.mode is not want:
             if not change_mode:
@@ -155,17 +160,17 @@ class CommandHandler:
             e, n, _ = ap.global_to_enu(c.lat, c.lon, ap.frame.alt)
         else:
             e, n = s.e, s.n
-        ap.goto(e, n, self._alt_to_u(c.alt, c.frame), c.p[0] if c.p[0] > 0 else None)
+        ap.goto(e, n, self._alt_to_u(c.alt, c.frame), c.p[0] if math.isfinite(c.p[0]) and c.p[0] > 0 else None)
         if math.isfinite(c.p[3]):
             ap.guided_yaw = math.radians(c.p[3])
         return ACCEPTED
 
     def change_speed(self, c: Cmd, link) -> int:
-        if c.p[1] == -1:
+        if c.p[1] == -1 or not math.isfinite(c.p[1]):
             return ACCEPTED
         if not (c.p[1] > 0 or c.p[1] == -2):
             return self._refuse("Change speed: invalid speed", DENIED)
-        self.v.autopilot.set_speed(int(c.p[0]), c.p[1])
+        self.v.autopilot.set_speed(as_int(c.p[0]), c.p[1])
         return ACCEPTED
 
     def roi_location(self, c: Cmd, link) -> int:
@@ -192,13 +197,13 @@ class CommandHandler:
         return ACCEPTED
 
     def set_message_interval(self, c: Cmd, link) -> int:
-        ok = link.streams.set_interval_us(int(c.p[0]), c.p[1], self.v.clock.now)
-        if not ok and int(c.p[0]) == M.MAVLINK_MSG_ID_HEARTBEAT:
+        ok = link.streams.set_interval_us(as_int(c.p[0]), c.p[1] if math.isfinite(c.p[1]) else 0.0, self.v.clock.now)
+        if not ok and as_int(c.p[0]) == M.MAVLINK_MSG_ID_HEARTBEAT:
             return ACCEPTED
         return ACCEPTED if ok else FAILED
 
     def get_message_interval(self, c: Cmd, link) -> int:
-        link.send(M.MAVLink_message_interval_message(int(c.p[0]), link.streams.interval_us(int(c.p[0]))))
+        link.send(M.MAVLink_message_interval_message(as_int(c.p[0]), link.streams.interval_us(as_int(c.p[0]))))
         return ACCEPTED
 
     def _send_one(self, link, msg_id: int) -> int:
@@ -212,17 +217,17 @@ class CommandHandler:
         return ACCEPTED
 
     def request_message(self, c: Cmd, link) -> int:
-        msg_id = int(c.p[0])
+        msg_id = as_int(c.p[0])
         if msg_id == M.MAVLINK_MSG_ID_MISSION_ITEM_REACHED:
             return UNSUPPORTED
         return self._send_one(link, msg_id)
 
     def set_mission_current(self, c: Cmd, link) -> int:
-        return ACCEPTED if self.v.set_mission_current(int(c.p[0])) else FAILED
+        return ACCEPTED if self.v.set_mission_current(as_int(c.p[0])) else FAILED
 
     def set_home(self, c: Cmd, link) -> int:
         ap = self.v.autopilot
-        if c.p[0] >= 0.5:
+        if (math.isfinite(c.p[0]) and c.p[0] >= 0.5):
             if not ap.position_ok:
                 return self._refuse("Set home: no position", FAILED)
             ap.set_home_here()
@@ -233,13 +238,13 @@ class CommandHandler:
         return ACCEPTED
 
     def fence_enable(self, c: Cmd, link) -> int:
-        self.v.autopilot.params.set("FENCE_ENABLE", 1.0 if c.p[0] >= 0.5 else 0.0)
+        self.v.autopilot.params.set("FENCE_ENABLE", 1.0 if (math.isfinite(c.p[0]) and c.p[0] >= 0.5) else 0.0)
         return ACCEPTED
 
     def condition_yaw(self, c: Cmd, link) -> int:
         ap = self.v.autopilot
         yaw = math.radians(c.p[0])
-        if c.p[3]:
+        if as_int(c.p[3]):
             yaw = ap.body.state.yaw + (yaw if c.p[2] >= 0 else -yaw)
         ap.set_yaw_hold(yaw)
         return ACCEPTED
@@ -248,7 +253,7 @@ class CommandHandler:
         ap = self.v.autopilot
         if ap.mode is not Mode.AUTO:
             return FAILED
-        if c.p[0] < 0.5:
+        if not (math.isfinite(c.p[0]) and c.p[0] >= 0.5):
             ap.executor.stop()  # hovers in AUTO until continued
             return ACCEPTED
         return ACCEPTED if ap.executor.start(ap) else FAILED

@@ -14,6 +14,11 @@ from .physics import BodyState
 C = mavlink
 
 
+def _f(value: float, default: float = 0.0) -> float:
+    """A parameter value, with NaN (MAVLink's \"unused\") read as `default`."""
+    return value if math.isfinite(value) else default
+
+
 class RunRtl:
     """Sentinel target: the item is NAV_RETURN_TO_LAUNCH, the autopilot runs its RTL inside AUTO."""
 
@@ -125,13 +130,13 @@ class MissionExecutor:
         self._finish(host)
 
     def _jump(self, seq: int, item: MissionItem) -> int:
-        repeat = int(item.param2)
+        repeat = int(_f(item.param2))
         if repeat < 0:
-            return int(item.param1)
+            return int(_f(item.param1))
         left = self.jump_left.setdefault(seq, repeat)
         if left > 0:
             self.jump_left[seq] = left - 1
-            return int(item.param1)
+            return int(_f(item.param1))
         return seq + 1
 
     def _finish(self, host: ExecutorHost) -> None:
@@ -144,8 +149,8 @@ class MissionExecutor:
     def _do(self, host: ExecutorHost, item: MissionItem) -> None:
         cmd = item.command
         if cmd == C.MAV_CMD_DO_CHANGE_SPEED:
-            host.set_speed(int(item.param1), item.param2)
-        elif cmd == C.MAV_CMD_DO_SET_ROI_LOCATION or (cmd == C.MAV_CMD_DO_SET_ROI and int(item.param1) == 3):
+            host.set_speed(int(_f(item.param1)), _f(item.param2))
+        elif cmd == C.MAV_CMD_DO_SET_ROI_LOCATION or (cmd == C.MAV_CMD_DO_SET_ROI and int(_f(item.param1)) == 3):
             host.set_roi(item if item.has_position else None)
         elif cmd in (C.MAV_CMD_DO_SET_ROI_NONE, C.MAV_CMD_DO_SET_ROI):
             host.set_roi(None)
@@ -153,9 +158,9 @@ class MissionExecutor:
             if math.isfinite(item.param1):
                 host.gimbal_pitch(item.param1)
         elif cmd == C.MAV_CMD_CONDITION_YAW:
-            yaw = math.radians(item.param1)
-            if item.param4:
-                yaw += host.state.yaw * (1 if item.param3 >= 0 else -1)
+            yaw = math.radians(_f(item.param1))
+            if _f(item.param4):
+                yaw = host.state.yaw + (yaw if _f(item.param3) >= 0 else -yaw)
             host.set_yaw_hold(yaw)
 
     # ---- per tick
@@ -183,7 +188,7 @@ class MissionExecutor:
                 nav.target = Descend(nav.target.e, nav.target.n, 0.0)
             return nav.target  # the autopilot fills Descend's speed and disarms at touchdown
         if cmd == C.MAV_CMD_NAV_DELAY:
-            if host.now - nav.start_time >= max(item.param1, 0.0):
+            if host.now - nav.start_time >= max(_f(item.param1), 0.0):
                 return self._item_done(host, item)
             return nav.target or Hold(s.e, s.n, s.u)
         if nav.target is None:
@@ -192,7 +197,7 @@ class MissionExecutor:
         if cmd == C.MAV_CMD_NAV_LOITER_TURNS:
             return self._turns(host, item)
         t = nav.target
-        radius = item.param2 if cmd in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_SPLINE_WAYPOINT) and item.param2 > 0 \
+        radius = _f(item.param2) if cmd in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_SPLINE_WAYPOINT) and _f(item.param2) > 0 \
             else host.param("WPNAV_RADIUS") / 100.0
         if nav.arrived_at is None:
             if math.hypot(t.e - s.e, t.n - s.n) <= max(radius, 0.3) and abs(t.u - s.u) < 1.0:
@@ -203,15 +208,15 @@ class MissionExecutor:
                 return t
         if cmd == C.MAV_CMD_NAV_LOITER_UNLIM:
             return nav.target
-        hold = item.param1 if cmd in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_LOITER_TIME) else 0.0
+        hold = _f(item.param1) if cmd in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_LOITER_TIME) else 0.0
         if host.now - nav.arrived_at >= max(hold, 0.0):
             return self._item_done(host, item, reported=True)
         return nav.target
 
     def _turns(self, host: ExecutorHost, item: MissionItem) -> NavTarget | None:
         s, nav = host.state, self.nav
-        radius = abs(item.param3) if item.param3 else host.param("CIRCLE_RADIUS") / 100.0
-        direction = -1 if item.param3 < 0 else 1
+        radius = abs(_f(item.param3)) if _f(item.param3) else host.param("CIRCLE_RADIUS") / 100.0
+        direction = -1 if _f(item.param3) < 0 else 1
         ce, cn, cu = host.item_enu(item)
         if nav.arrived_at is None:  # fly to the nearest point on the circle first
             re, rn = s.e - ce, s.n - cn
@@ -226,7 +231,7 @@ class MissionExecutor:
             delta = (ang - nav.last_angle + math.pi) % (2 * math.pi) - math.pi
             nav.angle_done += delta * direction
         nav.last_angle = ang
-        if nav.angle_done >= 2 * math.pi * max(item.param1, 0.0):
+        if nav.angle_done >= 2 * math.pi * max(_f(item.param1), 0.0):
             return self._item_done(host, item)
         return nav.target
 

@@ -22,7 +22,7 @@ from .mission_store import FENCE, MISSION, MissionItem, MissionStore
 from .modes import Flavour, Mode, mode_name
 from .params import ParamError, ParamStore
 from .pose import TruePose
-from .streams import StreamSet
+from .streams import PX4_DEFAULT_RATES_HZ, StreamSet
 from .telemetry import BUILDERS, heartbeat
 
 M = mavlink
@@ -63,6 +63,8 @@ class SimVehicle:
         self._faults = config.faults
         self._next_heartbeat = 0.0
         self._pose_listeners: list[Callable[[TruePose], None]] = []
+        #: Exceptions raised while handling received messages (kept for tests and logs).
+        self.handling_errors: list[str] = []
         if config.tcp_port is not None:
             self.servers.append(TcpServer(config.tcp_host, config.tcp_port))
         for host, port in config.udp_out:
@@ -80,6 +82,9 @@ class SimVehicle:
 
     def _add_link(self, link: Link) -> Link:
         link.streams = StreamSet()
+        if self.flavour is Flavour.PX4:  # PX4 streams by default; ArduPilot waits to be asked
+            for msg_id, rate in PX4_DEFAULT_RATES_HZ.items():
+                link.streams.set_rate(msg_id, rate, self.clock.now)
         self.links.append(link)
         return link
 
@@ -169,6 +174,18 @@ class SimVehicle:
         return ok
 
     # ---- incoming
+    def _handle_safely(self, link: Link, msg) -> None:
+        """A malformed or unexpected message must never stop the vehicle: report it and go on."""
+        try:
+            self.handle(link, msg)
+        except Exception as exc:  # noqa: BLE001 - the simulator keeps flying, the GCS is told
+            self.handling_errors.append(f"{msg.get_type()}: {exc!r}")
+            del self.handling_errors[:-20]
+            self.statustext(f"Sim: bad {msg.get_type()}: {type(exc).__name__}", M.MAV_SEVERITY_ERROR)
+            if msg.get_type() in ("COMMAND_LONG", "COMMAND_INT"):
+                link.send(M.MAVLink_command_ack_message(msg.command, M.MAV_RESULT_FAILED, 0, 0, msg.get_srcSystem(),
+                                                        msg.get_srcComponent()))
+
     def handle(self, link: Link, msg) -> None:
         """Dispatch one received message."""
         target = getattr(msg, "target_system", 0)
@@ -261,7 +278,7 @@ class SimVehicle:
             self._accept()
             for link in list(self.links):
                 for msg in link.receive():
-                    self.handle(link, msg)
+                    self._handle_safely(link, msg)
             self.protocol.update()
             for link in self.links:
                 link.flush()
@@ -272,7 +289,7 @@ class SimVehicle:
             self._accept()
             for link in list(self.links):
                 for msg in link.receive():
-                    self.handle(link, msg)
+                    self._handle_safely(link, msg)
             self.protocol.update()
             now = self.clock.advance()
             self.autopilot.step(self.clock.dt)
