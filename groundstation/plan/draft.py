@@ -46,6 +46,7 @@ class PlanDraft:
     report: object = None  # flight.planning.PlanReport
     error: str = ""
     edited: bool = False
+    imported_fence: object = None  # flight.planning.Geofence from an imported/downloaded plan
 
     def geometry(self) -> list[tuple[float, float]]:
         return self.polygon if NEEDS[self.pattern] == "polygon" else self.route
@@ -66,9 +67,7 @@ class PlanDraft:
 
         if len(self.fence_polygon) >= 3:
             return Geofence([FencePolygon(list(self.fence_polygon), True)])
-        if self.plan is not None and getattr(self.plan, "fence", None) is not None and not self.plan.fence.empty:
-            return self.plan.fence
-        return None
+        return self.imported_fence
 
     def vehicle_profile(self):
         from flight.planning import VehicleProfile
@@ -159,16 +158,17 @@ class PlanDraft:
         r = self.report
         area = f"{r.area_covered_m2 / 1e4:.2f} ha" + (f" ({r.coverage_pct:.0f} % of target)" if r.coverage_pct is not None else "")
         text = (f"{r.n_items} items · {r.distance_m / 1000:.2f} km · {r.duration_s / 60:.1f} min"
-                f"{' per lap' if r.endless else ''} · area {area} · battery {r.battery_used_pct:.0f} %"
+                f"{' per lap' if r.endless else ''}\narea {area}\nbattery {r.battery_used_pct:.0f} %"
                 f" ({r.energy_wh:.0f} of {r.usable_wh:.0f} Wh usable)")
         if self.plan is not None and self.pattern == "survey" and self.plan.surveys:
             s = self.plan.surveys[0]
-            text += f" · survey alt {s.alt_m:.0f} m, spacing {s.spacing_m:.0f} m"
-        return text + (" · edited by hand" if self.edited else "")
+            text += f"\nsurvey alt {s.alt_m:.0f} m, line spacing {s.spacing_m:.0f} m"
+        return text + ("\nedited by hand" if self.edited else "")
 
     def load_patrol_plan(self, plan) -> None:
         """Show an imported ``PatrolPlan`` (from a .plan / .waypoints file) as the current, hand-edited plan."""
         self.plan = plan
+        self.imported_fence = plan.fence if plan.fence is not None and not plan.fence.empty else None
         self.home = (plan.home.lat, plan.home.lon, plan.home.alt_amsl_m)
         if plan.area_polygon:
             self.polygon = list(plan.area_polygon)
@@ -181,6 +181,7 @@ class PlanDraft:
 
         h = home or self.home or (0.0, 0.0, 0.0)
         fence = Geofence.from_items(list(mission_plan.fence_items)) if mission_plan.fence_items else None
+        self.imported_fence = fence
         self.plan = PatrolPlan(kind="imported", home=Home(*h), items=list(mission_plan.items), fence=fence,
                                cruise_speed_mps=self.params.speed_mps)
         self.edited = True

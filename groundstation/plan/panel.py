@@ -189,6 +189,8 @@ class PlanPanel(QWidget):
         if not polys_f and len(d.fence_polygon) >= 3:
             polys_f = [(d.fence_polygon, True)]
         self.map.layer("fence").set_fence(polys_f, circles_f)
+        if d.home is not None and not self.map.vehicles.vehicles:
+            self.map.layer("home").set_home(d.home[0], d.home[1])
         self.stats.setText(d.stats_text())
         if d.report is not None and d.report.feasible:
             self.validation.setText("✔ feasible: inside fence, altitude and range limits, battery sufficient")
