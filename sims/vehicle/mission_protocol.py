@@ -108,7 +108,7 @@ class MissionProtocol:
 
     def _on_count(self, link: Replier, sysid: int, compid: int, count: int, mission_type: int) -> None:
         if mission_type not in MAX_ITEMS:
-            self._ack(link, sysid, compid, mavlink.MAV_MISSION_INVALID_MISSION_TYPE, mission_type)
+            self._ack(link, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mission_type)
             return
         up = self.upload
         if up is not None and (up.sysid, up.compid) != (sysid, compid) and self.clock() - up.last_rx < UPLOAD_TIMEOUT_S:
@@ -140,7 +140,7 @@ class MissionProtocol:
                 self._ack(link, sysid, compid, mavlink.MAV_MISSION_ACCEPTED, mission_type)
             return
         if mission_type != up.mission_type:
-            self._ack(link, sysid, compid, mavlink.MAV_MISSION_INVALID_MISSION_TYPE, mission_type)
+            self._ack(link, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mission_type)
             return
         up.link = link
         if msg.seq != up.expected:

@@ -123,7 +123,7 @@ def validate_item(item: MissionItem) -> int:
     elif t == RALLY:
         allowed = RALLY_COMMANDS
     else:
-        return mavlink.MAV_MISSION_INVALID_MISSION_TYPE
+        return mavlink.MAV_MISSION_UNSUPPORTED
     if item.command not in allowed:
         return mavlink.MAV_MISSION_UNSUPPORTED
     positional = item.command in NAV_COMMANDS or item.command in FENCE_COMMANDS or item.command in RALLY_COMMANDS \
