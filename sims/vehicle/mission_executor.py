@@ -145,6 +145,7 @@ class MissionExecutor:
         self.complete = True
         s = host.state
         self.nav = _NavState(target=Hold(s.e, s.n, s.u), start_time=host.now)
+        host.on_current(self.current)  # MISSION_CURRENT now says COMPLETE
 
     def _do(self, host: ExecutorHost, item: MissionItem) -> None:
         cmd = item.command
