@@ -79,6 +79,13 @@ def test_gs_survey_upload_fly_retask_rtl(qtbot, vehicle, screenshot):
     qtbot.waitUntil(lambda: fly.last_result is not None and fly.last_result.name == "upload", timeout=30000)
     assert fly.last_result.ok, fly.last_result.message
     assert "uploaded" in plan.validation.text()
+    n_items = len(plan.draft.plan.items)
+    assert plan.download() is not None  # read it back from the vehicle: same items, shown as the plan
+    qtbot.waitUntil(lambda: fly.last_result.name == "download", timeout=30000)
+    assert fly.last_result.ok, fly.last_result.message
+    assert len(fly.last_result.value.items) == n_items and plan.draft.plan.kind == "imported"
+    assert [(round(la, 6), round(lo, 6)) for la, lo in zip(*plan.draft.waypoints()[:2])] == \
+        [(round(la, 6), round(lo, 6)) for la, lo in path]
     qtbot.mouseClick(window.fly_panel.buttons["start_patrol"], Qt.LeftButton)
     qtbot.waitUntil(lambda: fly.last_result.name == "start_patrol", timeout=60000)
     assert fly.last_result.ok, fly.last_result.message
@@ -118,7 +125,7 @@ def test_gs_survey_upload_fly_retask_rtl(qtbot, vehicle, screenshot):
     assert fly.last_view.mode == "GUIDED"
     # the mission controller orbits the point, then resumes the survey where it left it (AUTO again)
     qtbot.waitUntil(lambda: fly.last_view.mode == "AUTO", timeout=90000)
-    assert "[patrol resuming]" in window.fly_panel.log.toPlainText()
+    qtbot.waitUntil(lambda: "[patrol resuming]" in window.fly_panel.log.toPlainText(), timeout=20000)
 
     qtbot.mouseClick(window.fly_panel.buttons["rtl"], Qt.LeftButton)
     qtbot.waitUntil(lambda: fly.last_result.name == "rtl", timeout=30000)
@@ -126,7 +133,7 @@ def test_gs_survey_upload_fly_retask_rtl(qtbot, vehicle, screenshot):
     qtbot.waitUntil(lambda: fly.last_view.mode == "RTL", timeout=10000)
     qtbot.waitUntil(lambda: _dist_m(view.vehicles.position("vehicle"), HOME[:2]) < 10.0, timeout=90000)
     qtbot.waitUntil(lambda: not fly.last_view.armed, timeout=90000)  # landed at home and disarmed
-    assert "[patrol disarmed]" in window.fly_panel.log.toPlainText()
+    qtbot.waitUntil(lambda: "[patrol disarmed]" in window.fly_panel.log.toPlainText(), timeout=20000)
     assert "Return to launch" in asked
     window.close()
 
