@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Protocol
 
-from flight.commands import VehicleCommands
+from flight.commands import CommandError, VehicleCommands
 from flight.link import LinkConfig, LinkQuality, LinkRole, MavLink
 from flight.mission import MissionItem, MissionPlan, MissionType
 from flight.mission_protocol import MissionClient, TransferResult
@@ -142,20 +142,31 @@ class PymavlinkBackend:
     def set_intent(self, intent: Intent) -> str:
         return self.commands.set_intent(intent)
 
-    def arm(self) -> None:
-        self.commands.arm()
-
     def disarm(self) -> None:
         self.commands.disarm()
 
     def takeoff(self, alt_rel_m: float) -> None:
         st = self.tracker.snapshot()
-        if self.flavour is Flavour.ARDUPILOT:
-            self.commands.set_intent(Intent.GUIDED)
-            self.commands.takeoff(alt_rel_m)
-        else:
-            home_amsl = st.home.alt_amsl_m if st.home.valid else st.position.alt_amsl_m - st.position.alt_rel_m
-            self.commands.takeoff(alt_rel_m, home_amsl_m=home_amsl)
+        try:
+            if self.flavour is Flavour.ARDUPILOT:
+                if st.mode != "GUIDED":
+                    self.commands.set_intent(Intent.GUIDED)
+                self.commands.takeoff(alt_rel_m)
+            else:
+                home_amsl = st.home.alt_amsl_m if st.home.valid else st.position.alt_amsl_m - st.position.alt_rel_m
+                self.commands.takeoff(alt_rel_m, home_amsl_m=home_amsl)
+        except CommandError as exc:
+            # a resend refused because the first (unacknowledged) take-off already started it
+            climbing = lambda s: s.armed and (s.position.alt_rel_m > 0.3 or s.landed_state in ("TAKEOFF", "IN_AIR"))
+            if exc.attempts < 2 or self.tracker.wait_for(climbing, 3.0) is None:
+                raise
+
+    def arm(self) -> None:
+        try:
+            self.commands.arm()
+        except CommandError as exc:
+            if exc.attempts < 2 or self.tracker.wait_for(lambda s: s.armed, 2.0) is None:
+                raise
 
     def goto(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> None:
         if self.flavour is Flavour.ARDUPILOT and self.tracker.snapshot().mode != "GUIDED":

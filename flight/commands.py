@@ -35,6 +35,7 @@ class CommandError(RuntimeError):
         self.command = command
         self.result = result
         self.result_name = MAV_RESULT_NAMES.get(result, str(result)) if result is not None else "NO_ACK"
+        self.attempts = 1  # > 1: the refusal may answer a resend of a command that already succeeded
         msg = f"{command_name(command)}: {self.result_name}"
         if detail:
             msg += f" ({detail})"
@@ -90,11 +91,22 @@ class Ack:
 class Commander:
     """Sends COMMAND_LONG / COMMAND_INT to the link's target and waits for the matching COMMAND_ACK."""
 
-    def __init__(self, link: MavLink, timeout_s: float = 1.0, retries: int = 5, in_progress_timeout_s: float = 30.0) -> None:
+    def __init__(self, link: MavLink, timeout_s: float = 0.5, retries: int = 8, in_progress_timeout_s: float = 30.0) -> None:
         self.link = link
         self.timeout_s = timeout_s
         self.retries = retries
         self.in_progress_timeout_s = in_progress_timeout_s
+        self.min_timeout_s = 0.15
+        self._srtt: float | None = None  # smoothed ack round-trip time of first attempts
+
+    def ack_timeout(self) -> float:
+        """Resend timeout: 4x the smoothed ack round trip (TCP-style), within [min_timeout_s, timeout_s]."""
+        if self._srtt is None:
+            return self.timeout_s
+        return max(self.min_timeout_s, min(self.timeout_s, 4.0 * self._srtt + 0.05))
+
+    def _sample_rtt(self, rtt: float) -> None:
+        self._srtt = rtt if self._srtt is None else 0.8 * self._srtt + 0.2 * rtt
 
     def command_long(self, command: int, p1: float = 0, p2: float = 0, p3: float = 0, p4: float = 0,
                      p5: float = 0, p6: float = 0, p7: float = 0, *, timeout_s: float | None = None,
@@ -120,12 +132,13 @@ class Commander:
         return self.link.target_system if self.link.target_system is not None else 1
 
     def _exchange(self, command: int, build, timeout_s, retries, check: bool) -> Ack:
-        timeout = self.timeout_s if timeout_s is None else timeout_s
+        timeout = self.ack_timeout() if timeout_s is None else min(timeout_s, self.ack_timeout())
         tries = (self.retries if retries is None else retries) + 1
         with self.link.subscribe({"COMMAND_ACK"}) as sub:
             for attempt in range(tries):
+                sent_at = time.monotonic()
                 self.link.send(build(attempt))
-                deadline = time.monotonic() + timeout
+                deadline = sent_at + timeout
                 while True:
                     msg = sub.get(deadline - time.monotonic())
                     if msg is None:
@@ -137,9 +150,15 @@ class Commander:
                     if msg.result == 5:  # IN_PROGRESS: wait for the final ack
                         deadline = time.monotonic() + self.in_progress_timeout_s
                         continue
+                    if attempt == 0:
+                        self._sample_rtt(time.monotonic() - sent_at)
                     ack = Ack(command, msg.result, getattr(msg, "progress", 0), getattr(msg, "result_param2", 0), attempt + 1)
                     if check:
-                        raise_for_result(command, msg.result)
+                        try:
+                            raise_for_result(command, msg.result)
+                        except CommandError as exc:
+                            exc.attempts = attempt + 1
+                            raise
                     return ack
                 log.debug("%s: no ack (attempt %d/%d)", command_name(command), attempt + 1, tries)
         raise CommandTimeout(command, None, f"no COMMAND_ACK after {tries} attempts of {timeout:.1f} s")

@@ -102,7 +102,7 @@ class FlightResult:
     """How a flight ended."""
 
     ok: bool
-    outcome: str  # completed | aborted | failed | pilot
+    outcome: str  # completed | aborted | failed | failsafe | pilot
     phase: Phase
     laps_completed: int
     reason: str
@@ -339,7 +339,19 @@ class MissionController:
     def _takeoff(self) -> None:
         self._to(Phase.TAKEOFF, f"taking off to {self.config.takeoff_alt_m:.0f} m")
         alt = self.config.takeoff_alt_m
-        self.backend.takeoff(alt)
+        for attempt in range(3):
+            st = self.backend.state()
+            if not st.armed:  # auto-disarmed on the ground (DISARM_DELAY) while a lossy link delayed us
+                self._emit("warning", "vehicle disarmed itself before take-off: arming again")
+                self._arm()
+                self._phase = Phase.TAKEOFF
+            try:
+                self.backend.takeoff(alt)
+                break
+            except CommandError as exc:
+                if attempt == 2 or self.backend.state().armed:
+                    raise
+                self._emit("warning", f"take-off refused ({exc})")
         flavour = self.backend.state().flavour
         self._expect({intent_mode(flavour, Intent.GUIDED), intent_mode(flavour, Intent.TAKEOFF),
                       intent_mode(flavour, Intent.HOLD)} if flavour in (Flavour.ARDUPILOT, Flavour.PX4) else set())
@@ -418,13 +430,22 @@ class MissionController:
             prev = self._before_loss or Phase.PATROL
             self._phase = prev  # resume bookkeeping silently, then announce the re-sync below
             if not st.armed:
+                if prev not in (Phase.RETURNING, Phase.LANDING):
+                    self._foreign("RTL")
                 self._to(Phase.DISARMED, "vehicle landed and disarmed during the link loss")
-            elif st.mode in RETURN_MODES:
-                self._to(Phase.RETURNING, f"vehicle is in {st.mode} after the link loss (failsafe)")
-            elif st.mode in LANDING_MODES:
-                self._to(Phase.LANDING, f"vehicle is in {st.mode} after the link loss")
+            elif st.mode in RETURN_MODES and st.mode not in self._expected:
+                self._foreign(st.mode)
+                self._to(Phase.RETURNING, f"vehicle is in {st.mode} after the link loss (failsafe); following it")
+            elif st.mode in LANDING_MODES and st.mode not in self._expected:
+                self._foreign(st.mode)
+                self._to(Phase.LANDING, f"vehicle is in {st.mode} after the link loss; following it")
             elif self._expected and canonical(st.flavour, st.mode) not in self._expected:
+                self._foreign(st.mode)
+                self._expected = set()
                 self._to(Phase.PILOT_CONTROL, f"vehicle is in {st.mode} after the link loss: not interfering")
+            elif prev in (Phase.RETASK, Phase.RESUMING):
+                self._emit("info", "orbit interrupted by the link loss")
+                self._resume_patrol()
             else:
                 self._publish(ControllerEvent(time.time(), "transition", prev, f"continuing {prev.value}",
                                               Phase.LINK_LOST, {}))
@@ -439,6 +460,8 @@ class MissionController:
         mode = canonical(st.flavour, st.mode)
         if self._phase is Phase.PILOT_CONTROL:
             if mode in self._mission_modes(st):
+                if self._outcome == "pilot":
+                    self._outcome, self._reason = "completed", ""
                 self._to(Phase.PATROL, f"{mode} selected again: patrol continues")
                 self._expect(self._mission_modes(st))
             elif mode in RETURN_MODES:
@@ -454,8 +477,10 @@ class MissionController:
                 self._to(Phase.LANDING, f"{mode} (autopilot)")
                 return
             self._expected = set()
+            self._foreign(mode)
             self._to(Phase.PILOT_CONTROL, f"mode changed to {mode} by someone else while returning: not interfering")
             return
+        self._foreign(mode)
         if mode in RETURN_MODES:
             self._to(Phase.RETURNING, f"autopilot switched to {mode} (failsafe or pilot); following it",
                      mode=mode, statustext=last_text)
@@ -467,6 +492,12 @@ class MissionController:
             self._expected = set()
             self._to(Phase.PILOT_CONTROL, f"mode changed to {mode} by someone else: the pilot has control",
                      mode=mode, statustext=last_text)
+
+    def _foreign(self, mode: str) -> None:
+        """Record that someone else (pilot or failsafe) took over: the patrol did not complete."""
+        if self._outcome == "completed":
+            self._outcome = "pilot" if mode not in RETURN_MODES | LANDING_MODES else "failsafe"
+            self._reason = f"vehicle switched to {mode} by the pilot or a failsafe"
 
     def _mission_modes(self, st: VehicleState) -> set[str]:
         return {intent_mode(st.flavour, Intent.MISSION)} if st.flavour in (Flavour.ARDUPILOT, Flavour.PX4) else set()
