@@ -6,6 +6,7 @@ the blocking API directly and turns telemetry callbacks into the same `VehicleSt
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -19,6 +20,8 @@ from flight.mission_protocol import MissionError, TransferResult
 from flight.modes import Flavour, Intent
 from flight.state import Battery, Gps, Health, Home, MissionProgress, Position, StatusText, VehicleState
 
+log = logging.getLogger("flight.mavsdk")
+
 #: MAVSDK flight modes named like PX4's own modes (as the pymavlink backend names them).
 _PX4_NAMES = {"READY": "AUTO.READY", "TAKEOFF": "AUTO.TAKEOFF", "HOLD": "AUTO.LOITER", "MISSION": "AUTO.MISSION",
               "RETURN_TO_LAUNCH": "AUTO.RTL", "LAND": "AUTO.LAND", "OFFBOARD": "OFFBOARD", "FOLLOW_ME": "AUTO.FOLLOW_TARGET",
@@ -26,6 +29,13 @@ _PX4_NAMES = {"READY": "AUTO.READY", "TAKEOFF": "AUTO.TAKEOFF", "HOLD": "AUTO.LO
               "RATTITUDE": "RATTITUDE", "UNKNOWN": "UNKNOWN"}
 _LANDED = {"ON_GROUND": "ON_GROUND", "IN_AIR": "IN_AIR", "TAKING_OFF": "TAKEOFF", "LANDING": "LANDING"}
 _FIX = {"NO_GPS": 0, "NO_FIX": 1, "FIX_2D": 2, "FIX_3D": 3, "FIX_DGPS": 4, "RTK_FLOAT": 5, "RTK_FIXED": 6}
+
+
+def _to_python_logging(level, message: str, file, line) -> bool:
+    """MAVSDK's C++ log lines go to the `flight.mavsdk` logger instead of stdout."""
+    log.log({0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}.get(int(level), logging.INFO),
+            "%s", message)
+    return True
 
 
 def mavsdk_url(connection: str) -> str:
@@ -70,6 +80,7 @@ class MavsdkBackend:
         from mavsdk.plugins.mission_raw import MissionRaw
         from mavsdk.plugins.telemetry import Telemetry
 
+        mavsdk.log_subscribe(_to_python_logging)
         config = mavsdk.Configuration.create_with_component_type(mavsdk.ComponentType.GROUND_STATION)
         self._mavsdk = mavsdk.Mavsdk(config)
         result = self._mavsdk.add_any_connection(self.url)
@@ -264,6 +275,6 @@ class MavsdkBackend:
     def clear_roi(self) -> None:
         from mavsdk.plugins.gimbal import GimbalError
         try:
-            self._plugins["gimbal"].release_control()
+            self._plugins["gimbal"].release_control(0)
         except GimbalError:
             pass
