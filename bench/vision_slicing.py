@@ -36,13 +36,12 @@ def tiled_frame(bus: np.ndarray, ref, scale: float) -> tuple[np.ndarray, np.ndar
 
 
 def recall_precision(pred, boxes: np.ndarray, cls: np.ndarray) -> tuple[float, float]:
-    from vision.scoring import _iou, _match
+    from vision.scoring import _match
 
     hits = 0
     for c in np.unique(cls):
         g, p = boxes[cls == c], pred.xyxy[pred.cls == c].astype(float)
         hits += len(_match(g, p, 0.5))
-    _ = _iou
     return hits / len(boxes), hits / max(len(pred), 1)
 
 

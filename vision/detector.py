@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -30,7 +30,6 @@ class DetectorConfig:
     iou: float = 0.7
     max_det: int = 300
     classes: tuple[str, ...] = CLASSES
-    extra: dict = field(default_factory=dict)
 
 
 class Detector(Protocol):
@@ -95,6 +94,16 @@ class UltralyticsDetector:
     def warmup(self, shape: tuple[int, int] = (720, 1280)) -> None:
         """One inference on a blank frame (builds the graph, allocates buffers)."""
         self.detect(np.zeros((*shape, 3), np.uint8))
+
+    def reconfigured(self, conf: float | Mapping[str, float] | None = None,
+                     classes: tuple[str, ...] | None = None) -> "UltralyticsDetector":
+        """A detector sharing this loaded model with other thresholds/classes (no reload)."""
+        clone = object.__new__(UltralyticsDetector)
+        clone.__dict__.update(self.__dict__)
+        clone.config = DetectorConfig(**{**self.config.__dict__, **({"conf": conf} if conf is not None else {}),
+                                         **({"classes": classes} if classes is not None else {})})
+        clone.filter = _Filter(self.model.names, clone.config.conf, clone.config.classes)
+        return clone
 
 
 def letterbox(frame: np.ndarray, size: int, stride: int | None = None) -> tuple[np.ndarray, float, tuple[int, int]]:

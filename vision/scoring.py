@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -222,4 +222,4 @@ def write_report(report: dict, out_dir: str | Path, stem: str = "vision_score") 
 
 
 __all__ = ["GTObject", "GTFrame", "FramePrediction", "load_gt_jsonl", "detection_ap50", "tracking_metrics",
-           "geo_speed_errors", "score", "markdown", "write_report", "TARGETS", "asdict"]
+           "geo_speed_errors", "score", "markdown", "write_report", "TARGETS"]

@@ -40,13 +40,13 @@ def test_onnx_matches_torch_side_by_side(torch_detector, onnx_detector, image_na
 
 
 def test_per_class_thresholds_filter(torch_detector, bus):
-    from vision.detector import UltralyticsDetector
-
-    strict = UltralyticsDetector(DetectorConfig(model="yolov8n.pt", conf={"person": 0.8, "bus": 0.95}))
-    strict.model = torch_detector.model  # same loaded weights, other thresholds
+    strict = torch_detector.reconfigured(conf={"person": 0.8, "bus": 0.95})
+    assert strict.model is torch_detector.model  # same loaded weights, other thresholds
     dets = strict.detect(bus)
     assert "bus" not in dets.names  # bus scores about 0.87 < 0.95
     assert (dets.conf >= 0.8).all() and dets.names.count("person") >= 3
+    people_only = torch_detector.reconfigured(classes=("person",)).detect(bus)
+    assert set(people_only.names) == {"person"}
 
 
 def test_class_mapping_and_thresholds():
