@@ -41,6 +41,8 @@ class FakePeer:
         self.commands_seen: list = []
         self.custom_mode = 0
         self.silent = False
+        self.lossy_heartbeats = False
+        self.received: list = []  # every message the peer got (before its own loss), for assertions
         self._upload = None  # (mission_type, count, items dict, next_seq, last_request_time)
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -56,16 +58,21 @@ class FakePeer:
         self.conn.close()
 
     def send(self, msg, lossy: bool = True) -> None:
-        if self.silent or (lossy and self.rng.random() < self.loss):
+        if self.silent:
             return
         with self._lock:
+            if lossy and self.rng.random() < self.loss:  # lost on the air: its sequence number is used up
+                msg.pack(self.conn.mav)
+                self.conn.mav.seq = (self.conn.mav.seq + 1) % 256
+                return
             self.conn.mav.send(msg)
             if self.duplicate:
                 self.conn.mav.send(msg)
 
     def _heartbeat(self) -> None:
         autopilot = m2.MAV_AUTOPILOT_ARDUPILOTMEGA if self.flavour == "ardupilot" else m2.MAV_AUTOPILOT_PX4
-        self.send(m2.MAVLink_heartbeat_message(m2.MAV_TYPE_QUADROTOR, autopilot, 1, self.custom_mode, 3, 3), lossy=False)
+        self.send(m2.MAVLink_heartbeat_message(m2.MAV_TYPE_QUADROTOR, autopilot, 1, self.custom_mode, 3, 3),
+                  lossy=self.lossy_heartbeats)
 
     def _request(self, seq: int, mission_type: int) -> None:
         if self.flavour == "ardupilot":
@@ -88,6 +95,7 @@ class FakePeer:
             msg = self.conn.recv_match(blocking=True, timeout=0.02)
             if msg is None or msg.get_type() == "BAD_DATA":
                 continue
+            self.received.append(msg)
             if self.rng.random() < self.loss:
                 continue
             self._handle(msg)
