@@ -32,15 +32,20 @@ def autopilot(port: int, stop: threading.Event, received: list) -> None:
             conn.mav.system_time_send(int(now * 1e6), ms)
         conn.mav.global_position_int_send(ms, 470000000, 80000000, 480000, 80000, 0, 0, 0, 0)
         conn.mav.attitude_send(ms, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        msg = conn.recv_match(blocking=False)
-        if msg is not None and msg.get_type() != "BAD_DATA":
-            received.append(msg.get_type())
+        while (msg := conn.recv_match(blocking=False)) is not None:
+            if msg.get_type() == "TIMESYNC" and msg.tc1 == 0:  # answer the companion's clock probe
+                conn.mav.timesync_send(int((time.time() - boot) * 1e9), msg.ts1)
+            if msg.get_type() != "BAD_DATA":
+                received.append(msg.get_type())
         k += 1
         time.sleep(0.02)
     conn.close()
 
 
-def test_run_onboard_with_udp_telemetry_and_video(tmp_path, zidane, torch_detector):
+def test_run_onboard_with_udp_telemetry_and_video(tmp_path, zidane, torch_detector, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="vision.pose")
     video = tmp_path / "cam.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (1280, 720))
     for k in range(12):
@@ -55,7 +60,7 @@ def test_run_onboard_with_udp_telemetry_and_video(tmp_path, zidane, torch_detect
     try:
         stats = run_onboard(OnboardConfig(hfov_deg=70.0, pose_wait_s=0.5), f"udpin:127.0.0.1:{port}", str(video),
                             track_log=str(tmp_path / "tracks.jsonl"), on_update=updates.extend, status=False,
-                            detector=torch_detector, realtime=True)
+                            detector=torch_detector, realtime=True, timesync_period_s=0.2)
     finally:
         stop.set()
         sender.join(timeout=5)
@@ -67,3 +72,5 @@ def test_run_onboard_with_udp_telemetry_and_video(tmp_path, zidane, torch_detect
     assert 0 < u.sigma_m < 5
     assert (tmp_path / "tracks.jsonl").read_text().count("\n") == len(updates)
     assert "HEARTBEAT" not in received  # read-only companion: never a GCS heartbeat
+    assert set(received) <= {"TIMESYNC"}  # and nothing but clock probes
+    assert "clock sync (timesync)" in caplog.text and "rtt" in caplog.text  # the measured offset, logged
