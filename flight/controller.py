@@ -158,6 +158,7 @@ class MissionController:
         self._expected_since = 0.0
         self._laps_done = 0
         self._lap_reached_base = 0
+        self._left_last = False
         self._resume_seq: int | None = None
         self._outcome = "completed"
         self._reason = ""
@@ -366,7 +367,11 @@ class MissionController:
         self.backend.set_current(vseq)
         self._command_mode(Intent.MISSION)
         self._lap_reached_base = self.backend.state().mission.reached_count
-        self._to(Phase.PATROL, message, seq=vseq - self._offset, vehicle_seq=vseq)
+        self._left_last = False
+        if self._phase is Phase.PATROL:
+            self._emit("info", message, seq=vseq - self._offset, vehicle_seq=vseq)
+        else:
+            self._to(Phase.PATROL, message, seq=vseq - self._offset, vehicle_seq=vseq)
 
     # -- supervision loop -----------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -514,8 +519,10 @@ class MissionController:
         if last is None:
             return
         last_v = last + self._offset
+        if st.mission.current_seq != last_v:
+            self._left_last = True  # the vehicle took the new current item (not a stale MISSION_CURRENT)
         reached = st.mission.reached_count > self._lap_reached_base and st.mission.reached_seq >= last_v
-        if not reached and st.mission.current_seq == last_v and st.position.valid:
+        if not reached and self._left_last and st.mission.current_seq == last_v and st.position.valid:
             item = items[last]
             near = _distance_m(item.lat_deg, item.lon_deg, st.position.lat_deg, st.position.lon_deg) < self.config.arrive_m
             reached = near and st.position.ground_speed_mps < 1.0
