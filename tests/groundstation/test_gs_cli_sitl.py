@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PyQt5.QtGui import QImage
 
-from conftest import assert_rendered
+from gs_helpers import assert_rendered
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,21 +13,9 @@ from groundstation.map import mercator
 from groundstation.map.tiles import MBTilesError, MBTilesSource, XyzTileSource, write_mbtiles
 from groundstation.map.view import MapView, Tool
 
-from conftest import image_stats
+from gs_helpers import image_stats, png_bytes
 
 LAT, LON = 47.3977, 8.5456
-
-
-def _png(colour: str) -> bytes:
-    from PyQt5.QtCore import QBuffer, QByteArray, QIODevice
-
-    img = QImage(256, 256, QImage.Format_RGB32)
-    img.fill(QColor(colour))
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.WriteOnly)
-    img.save(buf, "PNG")
-    return bytes(data)
 
 
 def test_gs_mercator_round_trip_and_known_values():
@@ -63,7 +51,7 @@ def test_gs_map_fallback_grid_renders(qtbot, screenshot):
 def test_gs_mbtiles_tiles_are_drawn(qtbot, tmp_path):
     z = 16
     tx, ty = mercator.lonlat_to_tile(LAT, LON, z)
-    tiles = {(z, tx + dx, ty + dy): _png("#d81b60") for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2)}
+    tiles = {(z, tx + dx, ty + dy): png_bytes("#d81b60") for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2)}
     path = write_mbtiles(tmp_path / "town.mbtiles", tiles, name="test town", bounds=(8.5, 47.3, 8.6, 47.5))
     src = MBTilesSource(path)
     assert (src.min_zoom, src.max_zoom, src.name) == (16, 16, "test town")
@@ -102,7 +90,7 @@ def test_gs_xyz_tiles_fetched_on_worker_and_cached(qtbot, tmp_path):
         for dy in (-2, -1, 0, 1, 2):
             p = server / str(z) / str(tx + dx) / f"{ty + dy}.png"
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(_png("#00897b"))
+            p.write_bytes(png_bytes("#00897b"))
     cache = tmp_path / "cache"
     src = XyzTileSource(f"file://{server}/{{z}}/{{x}}/{{y}}.png", cache, max_zoom=15)
     assert src.cached(z, tx, ty) is None

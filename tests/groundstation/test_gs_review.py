@@ -98,6 +98,14 @@ def test_gs_review_flow_end_to_end(qtbot, seeded, tmp_path, screenshot):
     assert views and views[-1].actor == "rita"
     panel.tabs.setCurrentIndex(0)
     screenshot(window, "review_panel")
+    # clicking another infraction's marker on the map selects it in the queue (and makes it the retask target)
+    wrong_way = events[2]
+    window.map.center_on(wrong_way.lat, wrong_way.lon, 17)
+    qtbot.mouseClick(window.map.viewport(), Qt.LeftButton,
+                     pos=window.map.latlon_to_view(wrong_way.lat, wrong_way.lon).toPoint())
+    assert panel.current.infraction_id == wrong_way.infraction_id
+    assert window.fly_panel.target[2].startswith("infraction")
+    assert panel.select(speeding.infraction_id)
 
     # decisions: rejection needs a note; confirm works; a final state cannot be changed
     assert not panel.decide("rejected", note="")

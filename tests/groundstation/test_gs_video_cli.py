@@ -17,7 +17,7 @@ from groundstation.app import AppConfig, MainWindow
 from groundstation.fly.endpoints import EndpointHistory
 from groundstation.model.tracks import TrackTable
 
-from conftest import image_stats
+from gs_helpers import image_stats, png_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,11 +97,10 @@ def test_gs_cli_starts_headless_with_mbtiles_and_takes_a_screenshot(tmp_path):
     from groundstation.map import mercator
     from groundstation.map.tiles import write_mbtiles
 
-    from test_gs_map import _png
-
+    
     z = 15
     tx, ty = mercator.lonlat_to_tile(47.3977, 8.5456, z)
-    mb = write_mbtiles(tmp_path / "t.mbtiles", {(z, tx + dx, ty + dy): _png("#7cb342") for dx in range(-3, 4)
+    mb = write_mbtiles(tmp_path / "t.mbtiles", {(z, tx + dx, ty + dy): png_bytes("#7cb342") for dx in range(-3, 4)
                                                for dy in range(-3, 4)})
     shot = tmp_path / "gs.png"
     proc = _run_gs(["--mbtiles", str(mb), "--center", "47.3977,8.5456,15", "--quit-after", "2",
