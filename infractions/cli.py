@@ -19,8 +19,36 @@ def _group(subparsers: argparse._SubParsersAction, name: str, help_text: str) ->
     return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
 
+#: Default start time given to simulator seconds (2026-01-15 12:00 UTC), inside daytime active hours.
+DEFAULT_T0 = 1_768_478_400.0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``evidence`` and ``review`` command groups."""
+    """Add the ``infractions``, ``evidence`` and ``review`` command groups."""
+    inf = _group(subparsers, "infractions", "Traffic rules: check a patrol's zones + rules, score them on a run.")
+    p = inf.add_parser("check", help="validate a zones GeoJSON and a rules YAML together")
+    p.add_argument("--zones", required=True)
+    p.add_argument("--rules", help="rules YAML (default: the built-in rules)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_infractions_check)
+    p = inf.add_parser("score", help="run the rules on noisy ground-truth tracks and score them against the truth")
+    p.add_argument("--zones", required=True, help="zones GeoJSON of the run")
+    p.add_argument("--positions", required=True, help="positions.jsonl of a sims traffic run")
+    p.add_argument("--truth", required=True, help="infractions.jsonl of the same run")
+    p.add_argument("--rules", help="rules YAML (default: the built-in rules)")
+    p.add_argument("--sigma-m", type=float, default=1.5, help="position noise, metres (1-sigma)")
+    p.add_argument("--speed-sigma-kmh", type=float, default=2.0, help="speed noise, km/h (1-sigma)")
+    p.add_argument("--dropout-per-s", type=float, default=0.01, help="chance per second that a track drops out")
+    p.add_argument("--speed-margin-kmh", type=float,
+                   help="speeding truths under limit + tolerance + this are not expected flags "
+                        "(default: 2 x speed sigma + 4)")
+    p.add_argument("--duration-margin-s", type=float, default=1.0,
+                   help="truths shorter than a rule's minimum time + this are not expected flags")
+    p.add_argument("--t0", type=float, default=DEFAULT_T0, help="unix time of simulation second 0")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_infractions_score)
+
     ev = _group(subparsers, "evidence", "Evidence packages: verify integrity, make signing keys.")
     p = ev.add_parser("verify", help="check manifests, file hashes, the patrol hash chain and signatures")
     p.add_argument("dir", help="a package, a patrol directory or a directory of patrols")
@@ -290,6 +318,66 @@ def _review_user_add(args: argparse.Namespace) -> int:
         return _err(str(exc))
     finally:
         store.close()
+
+
+def _infractions_check(args: argparse.Namespace) -> int:
+    from infractions.rules import PatrolConfigError, load_patrol_config
+
+    try:
+        cfg = load_patrol_config(args.zones, args.rules)
+    except PatrolConfigError as exc:
+        return _err(str(exc))
+    kinds = sorted({z.kind for z in cfg.zones.zones})
+    out = {"zones": {k: len(cfg.zones.of_kind(k)) for k in kinds},
+           "rules": [{"id": r.id, "kind": r.kind, "version": r.version, "enabled": r.enabled} for r in cfg.rules.rules],
+           "timezone": cfg.rules.timezone}
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        print("zones: " + ", ".join(f"{n} {k}" for k, n in out["zones"].items()))
+        for r in out["rules"]:
+            print(f"rule {r['id']} ({r['kind']} v{r['version']}){'' if r['enabled'] else ' disabled'}")
+    return 0
+
+
+def _infractions_score(args: argparse.Namespace) -> int:
+    import time
+
+    from infractions.rules import PatrolConfigError, RuleEngine, load_patrol_config
+    from infractions.scoring import rules_truth_filter, score
+    from infractions.synthetic import NoiseModel, noisy_updates, read_positions
+
+    try:
+        cfg = load_patrol_config(args.zones, args.rules)
+        truths = [json.loads(line) for line in open(args.truth, encoding="utf-8") if line.strip()]
+        rows = list(read_positions(args.positions))
+    except (PatrolConfigError, OSError, ValueError) as exc:
+        return _err(str(exc))
+    noise = NoiseModel(sigma_m=args.sigma_m, speed_sigma_kmh=args.speed_sigma_kmh,
+                       dropout_per_s=args.dropout_per_s, seed=args.seed)
+    engine = RuleEngine(cfg.zones, cfg.rules, patrol_id="score", clock=lambda: 0.0)
+    start = time.perf_counter()
+    flags = [f.event for f in engine.update_many(noisy_updates(rows, noise, t0=args.t0))]
+    engine.finish()
+    wall = time.perf_counter() - start
+    duration = float(rows[-1]["t"]) - float(rows[0]["t"]) if rows else 0.0
+    tracks = {(f.vehicle_id, f.track_id): f.track_id // 1000 for f in flags}
+    margin = args.speed_margin_kmh if args.speed_margin_kmh is not None else 2 * args.speed_sigma_kmh + 4.0
+    report = score(flags, truths, patrol_duration_s=duration, track_to_agent=tracks, truth_time_offset_s=args.t0,
+                   truth_filter=rules_truth_filter(cfg.rules, margin, args.duration_margin_s))
+    data = {**report.as_dict(), "observations": engine.stats.observations, "flags": len(flags),
+            "engine_wall_s": wall, "observations_per_s": engine.stats.observations / max(wall, 1e-9)}
+    if args.json:
+        print(json.dumps(data, indent=1, default=float))
+    else:
+        print(f"{engine.stats.observations} observations, {len(flags)} flags, {duration:.0f} s patrol, "
+              f"{data['observations_per_s']:.0f} observations/s")
+        for kind, ks in report.per_kind.items():
+            ttf = f"{ks.time_to_flag_mean_s:.1f}" if ks.time_to_flag_mean_s is not None else "-"
+            print(f"  {kind:<16} TP {ks.true_positives:>3} FP {ks.false_positives:>3} FN {ks.false_negatives:>3}  "
+                  f"precision {ks.precision:.3f} recall {ks.recall:.3f}  time-to-flag {ttf} s  "
+                  f"false flags/h {ks.false_flags_per_hour:.2f}")
+    return 0
 
 
 def _print_report(report, as_json: bool) -> None:

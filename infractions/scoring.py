@@ -90,9 +90,10 @@ class ScoreReport:
                 "missed_truths": self.missed_truths}
 
 
-def rules_truth_filter(config: Any, speed_margin_kmh: float = 0.0) -> Callable[[Any], bool]:
+def rules_truth_filter(config: Any, speed_margin_kmh: float = 0.0, duration_margin_s: float = 0.0) -> Callable[[Any], bool]:
     """Which truths the configured rules are meant to flag (a truth shorter than the rule's minimum time,
-    or speeding under limit + tolerance + margin, is not expected). Pass as ``score(truth_filter=...)``."""
+    or speeding under limit + tolerance + margin, is not expected; ``duration_margin_s`` allows for the
+    sampling period of the tracks). Pass as ``score(truth_filter=...)``."""
     by_kind = {spec.kind: spec.params for spec in config.rules if spec.enabled}
 
     def expected(truth: Any) -> bool:
@@ -101,7 +102,7 @@ def rules_truth_filter(config: Any, speed_margin_kmh: float = 0.0) -> Callable[[
         if params is None:
             return False
         duration = float(_get(truth, "end_s")) - float(_get(truth, "start_s"))
-        if duration < getattr(params, "min_duration_s", 0.0):
+        if duration < getattr(params, "min_duration_s", 0.0) + duration_margin_s:
             return False
         if kind == "speeding" and _get(truth, "max_speed_kmh") is not None and _get(truth, "limit_kmh"):
             limit = float(_get(truth, "limit_kmh"))

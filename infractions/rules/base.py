@@ -43,11 +43,22 @@ class TrackState:
     last: Observation
     east: float
     north: float
+    first_s: float = 0.0
+    first_e: float = 0.0
+    first_n: float = 0.0
     history: deque = field(default_factory=deque)  # of (Observation, east, north)
     rule_state: dict[str, Any] = field(default_factory=dict)
+    _roads: dict[float, Any] = field(default_factory=dict)
+
+    def road(self, geom: ZoneGeometry, max_dist_m: float) -> Any:
+        """Nearest road to the latest position within ``max_dist_m`` (computed once per observation)."""
+        if max_dist_m not in self._roads:
+            self._roads[max_dist_m] = geom.nearest_road(self.east, self.north, max_dist_m)
+        return self._roads[max_dist_m]
 
     def push(self, obs: Observation, east: float, north: float, keep_s: float) -> None:
         """Record an observation and forget history older than ``keep_s``."""
+        self._roads.clear()
         self.last, self.east, self.north = obs, east, north
         self.history.append((obs, east, north))
         while self.history and obs.time_s - self.history[0][0].time_s > keep_s:
@@ -67,6 +78,7 @@ class Episode:
     samples: list[tuple[Observation, float, float]] = field(default_factory=list)
     flagged: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    first_false_s: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -79,22 +91,31 @@ class Episode:
         return math.hypot(self.last_e - self.start_e, self.last_n - self.start_n)
 
 
-def step_episode(episode: Episode | None, obs: Observation, east: float, north: float, holds: bool,
+def step_episode(episode: Episode | None, obs: Observation, east: float, north: float, holds: bool | None,
                  grace_s: float, max_gap_s: float) -> Episode | None:
     """Advance a sustained-condition episode by one observation.
 
-    A true observation extends the episode if the last true one is at most ``max(max_gap_s, grace_s)``
-    old (a short occlusion or a brief dip is bridged), else starts a new one. A false observation ends
-    the episode once the condition has been false for more than ``grace_s``.
+    ``holds`` True extends the episode if its last true observation is at most ``max(max_gap_s,
+    grace_s)`` old (a short occlusion is bridged), else starts a new one. False ends it once the
+    condition has been false for more than ``grace_s`` (from the first false observation, so one
+    noisy sample at a low rate does not end it). None (cannot judge, e.g. heading at walking pace)
+    leaves the episode as it is.
     """
     t = obs.time_s
+    if holds is None:
+        return episode
     if holds:
         if episode is None or t - episode.last_true_s > max(max_gap_s, grace_s):
             episode = Episode(start_s=t, start_e=east, start_n=north, last_true_s=t, last_e=east, last_n=north)
         episode.last_true_s, episode.last_e, episode.last_n = t, east, north
+        episode.first_false_s = None
         episode.samples.append((obs, east, north))
         return episode
-    if episode is not None and t - episode.last_true_s > grace_s:
+    if episode is None:
+        return None
+    if episode.first_false_s is None:
+        episode.first_false_s = t
+    if t - episode.first_false_s > grace_s or t - episode.last_true_s > max(max_gap_s, grace_s):
         return None
     return episode
 
@@ -165,5 +186,5 @@ class Rule:
         raise NotImplementedError
 
     def track_closed(self, track: TrackState) -> None:
-        """The track has not been seen for ``track_ttl_s``; drop or park its state."""
+        """The track has not been seen for ``track_ttl_s`` (lost); drop or park its state."""
         track.rule_state.pop(self.spec.id, None)

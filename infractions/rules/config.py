@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: Classes the detector reports that count as motor vehicles for traffic rules.
 DEFAULT_VEHICLE_CLASSES: tuple[str, ...] = ("car", "truck", "bus", "motorcycle")
@@ -49,6 +49,7 @@ class NoParkingParams(_Params):
     """A vehicle stationary inside an active no-parking zone for a minimum time."""
 
     stationary_speed_kmh: float = Field(4.0, gt=0)
+    k_sigma: float = Field(2.0, ge=0, le=10)
     stationary_radius_m: float = Field(4.0, gt=0)
     min_duration_s: float = Field(60.0, ge=0)
     edge_k_sigma: float = Field(1.0, ge=0)
@@ -68,7 +69,7 @@ class WrongWayParams(_Params):
     against_deg: float = Field(135.0, gt=90, le=180)
     road_match_m: float = Field(6.0, gt=0)
     grace_s: float = Field(0.6, ge=0)
-    classes: list[str] = Field(default_factory=lambda: list(DEFAULT_VEHICLE_CLASSES))
+    classes: list[str] = Field(default_factory=lambda: [*DEFAULT_VEHICLE_CLASSES, "bicycle"])
 
 
 class RestrictedParams(_Params):
@@ -121,7 +122,9 @@ class RulesConfig(BaseModel):
     version: Literal[1] = 1
     timezone: str = "UTC"
     max_gap_s: float = Field(2.0, gt=0, description="longest occlusion a track episode survives")
-    track_ttl_s: float = Field(30.0, gt=0, description="a track unseen this long is closed")
+    track_ttl_s: float = Field(3.0, gt=0, description="a track unseen this long is lost and closed")
+    dedup_window_s: float = Field(10.0, ge=0, description="a new track this soon after a flagged one was lost ...")
+    dedup_radius_m: float = Field(15.0, ge=0, description="... and this close to where it was predicted is the same")
     history_s: float = Field(120.0, gt=0, description="per-track history kept for speed profiles")
     rules: list[RuleSpec] = Field(min_length=1)
 
@@ -133,6 +136,12 @@ class RulesConfig(BaseModel):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
         return value
+
+    @model_validator(mode="after")
+    def _ttl_covers_gap(self) -> "RulesConfig":
+        if self.track_ttl_s < self.max_gap_s:
+            raise ValueError(f"track_ttl_s ({self.track_ttl_s}) must be >= max_gap_s ({self.max_gap_s})")
+        return self
 
     @field_validator("rules")
     @classmethod

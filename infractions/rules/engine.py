@@ -26,6 +26,21 @@ RULE_TYPES: dict[str, type[Rule]] = {
 
 
 @dataclass
+class FlagMemory:
+    """Where a flagged track was last seen, so a new id for the same road user is not flagged again."""
+
+    rule_id: str
+    cls: str
+    zone_id: str
+    track_key: tuple[str, int]
+    last_s: float
+    east: float
+    north: float
+    vel_e: float
+    vel_n: float
+
+
+@dataclass
 class EngineStats:
     """Counters of what the engine saw and skipped (garbage and out-of-order input never raise)."""
 
@@ -34,6 +49,7 @@ class EngineStats:
     skipped_out_of_order: int = 0
     tracks_closed: int = 0
     findings: int = 0
+    suppressed_duplicates: int = 0
 
 
 class RuleEngine:
@@ -47,6 +63,7 @@ class RuleEngine:
         self.rules: list[Rule] = [RULE_TYPES[spec.kind](spec, self.ctx) for spec in self.config.rules if spec.enabled]
         self.tracks: dict[tuple[str, int], TrackState] = {}
         self.stats = EngineStats()
+        self._memory: list[FlagMemory] = []
         self._last_sweep_s = float("-inf")
         self._now_s = float("-inf")
 
@@ -57,7 +74,7 @@ class RuleEngine:
             self.stats.skipped_nonfinite += 1
             return []
         self._now_s = max(self._now_s, obs.time_s)
-        if self._now_s - self._last_sweep_s >= 1.0:
+        if self._now_s - self._last_sweep_s >= 0.5:
             self.close_stale(self._now_s)
         track = self.tracks.get(obs.key)
         if track is not None and obs.time_s <= track.last.time_s:
@@ -65,13 +82,46 @@ class RuleEngine:
             return []
         east, north = self.ctx.geom.to_en(obs.lat, obs.lon)
         if track is None:
-            track = TrackState(key=obs.key, last=obs, east=east, north=north)
+            track = TrackState(key=obs.key, last=obs, east=east, north=north, first_s=obs.time_s, first_e=east,
+                               first_n=north)
             self.tracks[obs.key] = track
         track.push(obs, east, north, self.config.history_s)
         self.stats.observations += 1
+        for memory in self._memory:
+            if memory.track_key == obs.key:
+                memory.last_s, memory.east, memory.north = obs.time_s, east, north
+                memory.vel_e, memory.vel_n = obs.vel_e_mps, obs.vel_n_mps
         findings = [f for rule in self.rules if (f := rule.observe(track, obs)) is not None]
+        findings = [f for f in findings if not self._duplicate(f, track)]
         self.stats.findings += len(findings)
         return findings
+
+    def _duplicate(self, finding: Finding, track: TrackState) -> bool:
+        """True if a flagged track that was lost just before this one appeared is the same road user.
+
+        The lost track's last position, moved on by its velocity, must fall within ``dedup_radius_m``
+        (plus two sigma) of where this track was first seen, within ``dedup_window_s``, with the same
+        rule, class and zone/road. The memory then follows the new track.
+        """
+        ev = finding.event
+        cfg = self.config
+        self._memory = [m for m in self._memory if self._now_s - m.last_s <= cfg.dedup_window_s + cfg.history_s]
+        for m in self._memory:
+            dt = track.first_s - m.last_s
+            if (m.rule_id, m.cls, m.zone_id) != (ev.rule_id, ev.cls, ev.zone_id) or m.track_key == track.key \
+                    or not 0.0 < dt <= cfg.dedup_window_s:
+                continue
+            de = track.first_e - (m.east + m.vel_e * dt)
+            dn = track.first_n - (m.north + m.vel_n * dt)
+            if de * de + dn * dn <= (cfg.dedup_radius_m + 2.0 * track.last.sigma_m) ** 2:
+                m.track_key = track.key
+                m.last_s, m.east, m.north = track.last.time_s, track.east, track.north
+                self.stats.suppressed_duplicates += 1
+                return True
+        last = track.last
+        self._memory.append(FlagMemory(ev.rule_id, ev.cls, ev.zone_id, track.key, last.time_s, track.east,
+                                       track.north, last.vel_e_mps, last.vel_n_mps))
+        return False
 
     def update_many(self, messages: Iterable[Any]) -> list[Finding]:
         """Process many observations in order; all Findings, in emission order."""

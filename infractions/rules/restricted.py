@@ -14,11 +14,10 @@ class RestrictedAreaRule(Rule):
     def _inside(self, obs: Observation, east: float, north: float) -> tuple[MetricZone, float] | None:
         """The active restricted zone this class is clearly inside (deepest), or None."""
         best = None
-        for zone in self.ctx.geom.of_kind("restricted"):
+        for zone, depth in self.ctx.geom.containing("restricted", east, north):
             classes = zone.applies_to if zone.applies_to is not None else self.params.classes
             if obs.cls not in classes or not is_active(zone.hours, obs.time_s, self.ctx.tz):
                 continue
-            depth = zone.depth_m(east, north)
             if depth >= self.params.edge_k_sigma * obs.sigma_m and (best is None or depth > best[1]):
                 best = (zone, depth)
         return best

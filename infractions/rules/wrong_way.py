@@ -13,6 +13,13 @@ def angle_diff_deg(a: float, b: float) -> float:
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
+def circular_mean_deg(angles: list[float]) -> float:
+    """Mean direction of bearings (359 and 1 average to 0, not 180)."""
+    s = sum(math.sin(math.radians(a)) for a in angles)
+    c = sum(math.cos(math.radians(a)) for a in angles)
+    return math.degrees(math.atan2(s, c)) % 360.0
+
+
 class WrongWayRule(Rule):
     """Flags a vehicle whose course is >= ``against_deg`` from a one-way road's bearing for >= D m."""
 
@@ -20,15 +27,18 @@ class WrongWayRule(Rule):
 
     def observe(self, track: TrackState, obs: Observation) -> Finding | None:
         p = self.params
-        holds = False
+        holds: bool | None = False
         match = None
         if obs.cls in p.classes:
-            match = self.ctx.zones.nearest_road(obs.lat, obs.lon, p.road_match_m)
+            match = track.road(self.ctx.geom, p.road_match_m)
             lower = obs.speed_kmh - p.k_sigma * obs.speed_sigma_kmh
-            if match is not None and match.road.oneway and lower > p.min_speed_kmh:
-                diff = angle_diff_deg(obs.course_deg, match.bearing_deg)
-                sigma_h = math.degrees(obs.speed_sigma_kmh / max(obs.speed_kmh, 1e-6))
-                holds = diff >= p.against_deg and diff - p.k_sigma * sigma_h > 90.0
+            if match is not None and match.road.oneway:
+                if lower <= p.min_speed_kmh:
+                    holds = None  # too slow to trust the heading (waiting at a light): no change
+                else:
+                    diff = angle_diff_deg(obs.course_deg, match.bearing_deg)
+                    sigma_h = math.degrees(obs.speed_sigma_kmh / max(obs.speed_kmh, 1e-6))
+                    holds = diff >= p.against_deg and diff - p.k_sigma * sigma_h > 90.0
         key = self.spec.id
         episode = step_episode(track.rule_state.get(key), obs, track.east, track.north, holds,
                                p.grace_s, self.ctx.max_gap_s)
@@ -48,6 +58,10 @@ class WrongWayRule(Rule):
         if angle_diff_deg(net, bearing) < p.against_deg:
             return None
         episode.flagged = True
+        flagged_roads = track.rule_state.setdefault(f"{key}:roads", set())
+        if road_id in flagged_roads:
+            return None  # this track was already flagged on this road (it stopped, then went on)
+        flagged_roads.add(road_id)
         return self._finding(track, episode, road_id, bearing, net)
 
     def _finding(self, track: TrackState, episode, road_id: str, bearing: float, net: float) -> Finding:
@@ -60,7 +74,7 @@ class WrongWayRule(Rule):
             ctx=self.ctx, spec=self.spec, track=track, episode=episode, lat=last.lat, lon=last.lon,
             sigma_m=last.sigma_m, zone_id=str(road_id),
             measurements={
-                "road_bearing_deg": bearing, "course_mean_deg": statistics.fmean(o.course_deg for o in samples),
+                "road_bearing_deg": bearing, "course_mean_deg": circular_mean_deg([o.course_deg for o in samples]),
                 "heading_diff_min_deg": min(diffs), "net_course_deg": net,
                 "distance_m": episode.displacement_m, "duration_s": episode.duration_s,
                 "speed_mean_kmh": statistics.fmean(o.speed_kmh for o in samples),

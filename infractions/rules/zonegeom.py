@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -74,8 +76,21 @@ class MetricZone:
         return dist if self.polygon.contains(point) else -dist
 
 
+@dataclass(frozen=True)
+class RoadHit:
+    """The road nearest a point (same fields as ``geo.zones.RoadMatch``), found in local metres."""
+
+    road: Any
+    distance_m: float
+    bearing_deg: float
+
+
 class ZoneGeometry:
-    """The patrol's polygon zones in metres around ``zones.frame``; positions go through the same frame."""
+    """The patrol's zones in metres around ``zones.frame``, indexed for per-observation queries.
+
+    Rules receive each observation's (east, north) once from the engine, so point-in-zone and
+    nearest-road lookups here avoid a geodetic transform per rule and per zone.
+    """
 
     def __init__(self, zones: object) -> None:
         self.frame = zones.frame  # type: ignore[attr-defined]
@@ -93,6 +108,12 @@ class ZoneGeometry:
             )
             shapely.prepare(metric.polygon)
             self._zones.setdefault(zone.kind, []).append(metric)
+        self._polys = {k: np.array([z.polygon for z in v], dtype=object) for k, v in self._zones.items()}
+        self._bounds = {k: np.array([z.polygon.bounds for z in v]) for k, v in self._zones.items()}
+        self._roads = list(getattr(zones, "roads", []))
+        lines = [getattr(r, "line_m", None) or transform(self._lonlat_to_en, r.line) for r in self._roads]
+        self._road_lines = lines
+        self._road_tree = shapely.STRtree(lines) if lines else None
 
     def _lonlat_to_en(self, lon: np.ndarray, lat: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         e, n, _ = self.frame.to_enu(np.asarray(lat), np.asarray(lon), self.frame.alt)
@@ -107,11 +128,53 @@ class ZoneGeometry:
         """Zones of one kind (no_parking, restricted, privacy)."""
         return self._zones.get(kind, [])
 
-    def deepest(self, kind: str, east: float, north: float) -> tuple[MetricZone, float] | None:
-        """The zone of ``kind`` in which the point lies deepest (largest signed depth); None if no such zone."""
-        best: tuple[MetricZone, float] | None = None
-        for zone in self.of_kind(kind):
-            depth = zone.depth_m(east, north)
-            if best is None or depth > best[1]:
-                best = (zone, depth)
-        return best
+    def containing(self, kind: str, east: float, north: float) -> list[tuple[MetricZone, float]]:
+        """Zones of ``kind`` that contain the point, each with the depth (distance to its boundary, m)."""
+        bounds = self._bounds.get(kind)
+        if bounds is None:
+            return []
+        near = np.nonzero((bounds[:, 0] <= east) & (bounds[:, 2] >= east) & (bounds[:, 1] <= north)
+                          & (bounds[:, 3] >= north))[0]
+        if len(near) == 0:
+            return []
+        polys = self._polys[kind][near]
+        inside = shapely.contains_xy(polys, east, north)
+        if not inside.any():
+            return []
+        point = shapely.Point(east, north)
+        hits = near[inside]
+        depths = shapely.distance(shapely.boundary(self._polys[kind][hits]), point)
+        zones = self._zones[kind]
+        return [(zones[i], float(d)) for i, d in zip(hits, depths)]
+
+    def near(self, kind: str, east: float, north: float, margin_m: float) -> list[tuple[MetricZone, float]]:
+        """Zones of ``kind`` within ``margin_m`` of the point, with signed depth (negative outside)."""
+        bounds = self._bounds.get(kind)
+        if bounds is None:
+            return []
+        near = np.nonzero((bounds[:, 0] - margin_m <= east) & (bounds[:, 2] + margin_m >= east)
+                          & (bounds[:, 1] - margin_m <= north) & (bounds[:, 3] + margin_m >= north))[0]
+        if len(near) == 0:
+            return []
+        polys = self._polys[kind][near]
+        point = shapely.Point(east, north)
+        dist = shapely.distance(shapely.boundary(polys), point)
+        signed = np.where(shapely.contains_xy(polys, east, north), dist, -dist)
+        zones = self._zones[kind]
+        return [(zones[i], float(d)) for i, d in zip(near, signed) if d >= -margin_m]
+
+    def nearest_road(self, east: float, north: float, max_dist_m: float) -> RoadHit | None:
+        """The nearest road centre line within ``max_dist_m`` and its bearing there (direction of travel)."""
+        if self._road_tree is None:
+            return None
+        point = shapely.Point(east, north)
+        idx = self._road_tree.query_nearest(point, max_distance=max_dist_m)
+        if len(idx) == 0:
+            return None
+        i = int(idx[0])
+        line = self._road_lines[i]
+        s = line.project(point)
+        a = line.interpolate(max(s - 0.5, 0.0))
+        b = line.interpolate(min(s + 0.5, line.length))
+        bearing = math.degrees(math.atan2(b.x - a.x, b.y - a.y)) % 360.0
+        return RoadHit(self._roads[i], float(line.distance(point)), bearing)
