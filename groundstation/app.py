@@ -23,7 +23,7 @@ from groundstation.model.tracks import TrackTable
 from groundstation.plan.panel import PlanPanel
 from groundstation.review.panel import ReviewPanel
 from groundstation.session import Session
-from groundstation.video.panel import VideoPanel
+from groundstation.video.panel import VideoPanel, VideoTab
 
 LAYER_TITLES = {
     "vehicle": "Vehicles + trails", "home": "Home", "mission": "Mission", "geometry": "Survey / corridor geometry",
@@ -71,12 +71,13 @@ class MainWindow(QMainWindow):
         self.plan_panel = PlanPanel(self.map, self.fly)
         self.review_panel = ReviewPanel(self.config.review_service)
         self.video = VideoPanel()
+        self.video_tab = VideoTab(self.video)
         self.tracks = TrackTable()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.fly_panel, "Fly")
         self.tabs.addTab(self.plan_panel, "Plan")
         self.tabs.addTab(self.review_panel, "Review")
-        self.tabs.addTab(self.video, "Video")
+        self.tabs.addTab(self.video_tab, "Video")
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.map)
         split.addWidget(self.tabs)
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.fly.shutdown()
+        self.video_tab.close_stream()
         if self.config.datalink is not None:
             self.config.datalink.stop()
         super().closeEvent(event)

@@ -139,3 +139,48 @@ class RtspSource(QObject):
             img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
             self.frame.emit(img, time.time())
         cap.release()
+
+
+class VideoTab(QWidget):
+    """The Video tab: the live panel (data-link thumbnails) plus a direct stream URL (RTSP or a file)."""
+
+    def __init__(self, panel: VideoPanel, parent: QWidget | None = None) -> None:
+        from PyQt5.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
+
+        super().__init__(parent)
+        self.panel = panel
+        self.source: RtspSource | None = None
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.url = QLineEdit(placeholderText="rtsp://192.168.1.10:8554/main (or a video file) — empty: data-link thumbnails")
+        self.open_btn = QPushButton("Open stream")
+        self.open_btn.clicked.connect(self.toggle)
+        row.addWidget(self.url, 1)
+        row.addWidget(self.open_btn)
+        lay.addLayout(row)
+        lay.addWidget(panel, 1)
+
+    def toggle(self) -> None:
+        """Open the stream in the URL box, or close the open one."""
+        if self.source is not None:
+            self.close_stream()
+            return
+        url = self.url.text().strip()
+        if not url:
+            return
+        self.source = RtspSource(url, self)
+        self.source.frame.connect(lambda img, t: self.panel.show_image(img, [], f"{url} {time.strftime('%H:%M:%S')}"))
+        self.source.ended.connect(self._ended)
+        self.source.start()
+        self.open_btn.setText("Close stream")
+
+    def _ended(self, why: str) -> None:
+        self.panel.caption = f"stream: {why}"
+        self.panel.update()
+        self.close_stream()
+
+    def close_stream(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+            self.source = None
+        self.open_btn.setText("Open stream")

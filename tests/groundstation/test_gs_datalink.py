@@ -68,7 +68,7 @@ def test_gs_datalink_feed_reaches_map_and_video(qtbot, tmp_path, screenshot):
         marker = next(iter(window.map.layer("infractions").markers.values()))
         assert marker.kind == "speeding" and marker.status == "new"
         screenshot(window.map, "map_datalink_tracks")
-        window.tabs.setCurrentWidget(window.video)
+        window.tabs.setCurrentWidget(window.video_tab)
         screenshot(window, "main_video")
     finally:
         onboard.stop()

@@ -46,7 +46,7 @@ def test_gs_video_boxes_are_drawn_from_data(qtbot, screenshot):
     qtbot.addWidget(window)
     window.resize(1400, 800)
     window.show()
-    window.tabs.setCurrentWidget(window.video)
+    window.tabs.setCurrentWidget(window.video_tab)
     window.on_tracks("uav1", [_track(5, 63.0)])
     window.on_thumbnail("uav1", thumb)
     video = window.video
@@ -64,6 +64,30 @@ def test_gs_video_boxes_are_drawn_from_data(qtbot, screenshot):
     assert src_blue.sum() == 0  # nothing is burned into the frame itself
     video.show_thumbnail(Thumbnail(vehicle_id="uav1", frame_id=78, time_s=1.0, width=10, height=10, jpeg=b"garbage"))
     assert video.frames == 1 and "undecodable" in video.caption  # the last good frame stays
+
+
+def test_gs_direct_stream_plays_in_video_tab(qtbot, tmp_path):
+    from groundstation.qtenv import import_cv2
+
+    cv2 = import_cv2()
+    path = tmp_path / "stream.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (160, 120))
+    for k in range(12):
+        frame = np.full((120, 160, 3), (40, 20 * k % 255, 200), np.uint8)
+        writer.write(frame)
+    writer.release()
+    window = MainWindow(AppConfig(), confirm=lambda t, x: True)
+    qtbot.addWidget(window)
+    tab = window.video_tab
+    tab.url.setText(str(path))
+    tab.toggle()
+    qtbot.waitUntil(lambda: window.video.frames >= 12 and tab.source is None, timeout=10000)
+    assert window.video.image.width() == 160 and "stream ended" in window.video.caption
+    tab.url.setText(str(tmp_path / "missing.avi"))
+    tab.toggle()
+    qtbot.waitUntil(lambda: tab.source is None, timeout=10000)
+    assert "cannot open" in window.video.caption
+    window.close()
 
 
 def test_gs_track_table_batches_and_expires():
