@@ -110,3 +110,34 @@ def test_score_cli_on_a_positions_log(tmp_path, capsys):
     assert sp["time_to_flag_mean_s"] < 5.0
     assert main(["infractions", "check", "--zones", str(tmp_path / "zones.geojson"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["zones"]["road"] == 2
+
+
+def test_onboard_recorder_commits_then_cuts_evidence_after_the_post_window(zones, tmp_path):
+    from infractions.evidence import Detection, FrameRecord, verify_tree
+    from infractions.onboard import FrameRing, InfractionRecorder
+    from infractions.store import open_store
+
+    store = open_store(tmp_path / "onboard.db")
+    rec = InfractionRecorder(store, RuleEngine(zones, patrol_id="P1", clock=lambda: NOON_S),
+                             evidence_root=tmp_path / "evidence", frames=FrameRing(max_s=12.0), post_s=2.0)
+    pts, t = straight(-400, 0, 90, 80, 8)
+    ups = track(pts, t, track_id=3)
+    packages, events = [], []
+    for u in ups:
+        packages += rec.add_frame(FrameRecord(u.frame_id, u.time_s, np.zeros((48, 64, 3), np.uint8),
+                                              [Detection(3, "car", (10, 10, 30, 25))]))
+        new = rec.process([u])
+        for ev in new:  # already committed when returned: a fresh connection sees it
+            other = open_store(tmp_path / "onboard.db")
+            assert other.records.get(ev.infraction_id).status == "new"
+            other.close()
+        events += new
+    assert len(events) == 1 and len(packages) == 1
+    assert packages[0].path.exists() and verify_tree(tmp_path / "evidence").ok
+    clip_times = json.loads((packages[0].path / "telemetry.json").read_text())
+    assert clip_times[-1]["time_s"] >= events[0].end_s + 2.0 - 1e-6  # frames after the flag are in the clip
+    kinds = [i.kind for i in store.outbox.pending()]
+    assert kinds == ["infraction", "evidence"]
+    assert len(store.records.track_points("P1")) == 9  # 8 s at 5 Hz decimated to 1 Hz
+    assert rec.finish() == []
+    store.close()
