@@ -131,6 +131,7 @@ class TracksLayer(MapLayer):
         self.speed_kmh = np.zeros(0)
         self.labels = True
         self._font = QFont("DejaVu Sans", 7)
+        self.labels_drawn = 0
 
     def set_tracks(self, ids: Sequence[int], cls: Sequence[str], lat: np.ndarray, lon: np.ndarray,
                    heading_deg: np.ndarray, speed_kmh: np.ndarray) -> None:
@@ -158,11 +159,15 @@ class TracksLayer(MapLayer):
         other = self._icons["other"]
         for i in vis:
             painter.drawPixmap(int(px[i]) - 7, int(py[i]) - 7, self._icons.get(self.cls[i], other))
-        if self.labels and len(vis) <= 800:
+        if self.labels and len(vis):
+            # declutter: at most one label per 48x14 px cell (overlapping labels are unreadable anyway)
+            cells = (px[vis] // 48).astype(np.int64) * 100_003 + (py[vis] // 14).astype(np.int64)
+            _, first = np.unique(cells, return_index=True)
             painter.setFont(self._font)
             painter.setPen(QColor("#102030"))
-            for i in vis:
+            for i in vis[np.sort(first)]:
                 painter.drawText(QPointF(px[i] + 8, py[i] + 12), f"#{self.ids[i]} {self.speed_kmh[i]:.0f}")
+        self.labels_drawn = 0 if not self.labels or not len(vis) else len(first)
 
 
 # ----------------------------------------------------------------------------------------------- vehicles
