@@ -50,11 +50,17 @@ class TrackState:
     rule_state: dict[str, Any] = field(default_factory=dict)
     _roads: dict[float, Any] = field(default_factory=dict)
 
-    def road(self, geom: ZoneGeometry, max_dist_m: float) -> Any:
-        """Nearest road to the latest position within ``max_dist_m`` (computed once per observation)."""
-        if max_dist_m not in self._roads:
-            self._roads[max_dist_m] = geom.nearest_road(self.east, self.north, max_dist_m)
-        return self._roads[max_dist_m]
+    def road(self, geom: ZoneGeometry, margin_m: float) -> Any:
+        """The road the latest position is on: nearest centre line within half its width + ``margin_m``.
+
+        Computed once per observation and margin, whichever rules ask.
+        """
+        if margin_m not in self._roads:
+            hit = geom.nearest_road(self.east, self.north, geom.max_half_width_m + margin_m)
+            if hit is not None and hit.distance_m > hit.road.width_m / 2.0 + margin_m:
+                hit = None
+            self._roads[margin_m] = hit
+        return self._roads[margin_m]
 
     def push(self, obs: Observation, east: float, north: float, keep_s: float) -> None:
         """Record an observation and forget history older than ``keep_s``."""

@@ -40,7 +40,7 @@ class SpeedingParams(_Params):
     k_sigma: float = Field(2.0, ge=0, le=10)
     min_duration_s: float = Field(2.0, ge=0)
     min_distance_m: float = Field(20.0, ge=0)
-    road_match_m: float = Field(6.0, gt=0)
+    road_margin_m: float = Field(3.0, ge=0, description="beyond the road's half width")
     grace_s: float = Field(0.6, ge=0)
     classes: list[str] = Field(default_factory=lambda: list(DEFAULT_VEHICLE_CLASSES))
 
@@ -67,7 +67,7 @@ class WrongWayParams(_Params):
     min_speed_kmh: float = Field(8.0, ge=0)
     k_sigma: float = Field(2.0, ge=0, le=10)
     against_deg: float = Field(135.0, gt=90, le=180)
-    road_match_m: float = Field(6.0, gt=0)
+    road_margin_m: float = Field(3.0, ge=0, description="beyond the road's half width")
     grace_s: float = Field(0.6, ge=0)
     classes: list[str] = Field(default_factory=lambda: [*DEFAULT_VEHICLE_CLASSES, "bicycle"])
 

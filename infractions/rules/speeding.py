@@ -21,7 +21,7 @@ class SpeedingRule(Rule):
         holds = False
         match = None
         if obs.cls in p.classes:
-            match = track.road(self.ctx.geom, p.road_match_m)
+            match = track.road(self.ctx.geom, p.road_margin_m)
             if match is not None:
                 lower = obs.speed_kmh - p.k_sigma * obs.speed_sigma_kmh
                 holds = lower > self.threshold_kmh(match.road.speed_limit_kmh)

@@ -30,7 +30,7 @@ class WrongWayRule(Rule):
         holds: bool | None = False
         match = None
         if obs.cls in p.classes:
-            match = track.road(self.ctx.geom, p.road_match_m)
+            match = track.road(self.ctx.geom, p.road_margin_m)
             lower = obs.speed_kmh - p.k_sigma * obs.speed_sigma_kmh
             if match is not None and match.road.oneway:
                 if lower <= p.min_speed_kmh:

@@ -114,6 +114,7 @@ class ZoneGeometry:
         lines = [getattr(r, "line_m", None) or transform(self._lonlat_to_en, r.line) for r in self._roads]
         self._road_lines = lines
         self._road_tree = shapely.STRtree(lines) if lines else None
+        self.max_half_width_m = max((float(r.width_m) / 2.0 for r in self._roads), default=0.0)
 
     def _lonlat_to_en(self, lon: np.ndarray, lat: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         e, n, _ = self.frame.to_enu(np.asarray(lat), np.asarray(lon), self.frame.alt)
