@@ -162,4 +162,7 @@ def _final_state(window) -> dict:
     return {"connected": window.fly.connected, "mode": v.mode, "armed": v.armed, "lat": v.lat, "lon": v.lon,
             "alt_rel_m": v.alt_rel_m, "mission_seq": v.mission_seq, "map_position": pos,
             "trail_points": len(trail.trail) if trail else 0, "tiles": window.map.source is not None,
-            "actions": [(r.name, r.ok, r.message) for r in window.fly.results]}
+            "actions": [(r.name, r.ok, r.message) for r in window.fly.results],
+            "user": window.config.session.username if window.config.session else None,
+            "role": window.config.session.role if window.config.session else None,
+            "fly_enabled": window.fly.allowed(), "review_queue": len(window.review_panel.records)}

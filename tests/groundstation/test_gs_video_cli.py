@@ -111,8 +111,10 @@ def test_gs_endpoint_history_persists(tmp_path):
     assert EndpointHistory(path).items == []  # a corrupt file starts empty, never crashes
 
 
-def _run_gs(args: list[str], tmp_path: Path, timeout: float = 90.0) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AEROPATROL_GS_HOME=str(tmp_path / "home"), MAVLINK20="1")
+def _run_gs(args: list[str], tmp_path: Path, timeout: float = 90.0,
+            extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AEROPATROL_GS_HOME=str(tmp_path / "home"), MAVLINK20="1",
+               **(extra_env or {}))
     return subprocess.run([sys.executable, "-m", "aeropatrol", "gs", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -147,3 +149,25 @@ def test_gs_cli_errors_and_no_vision_import(tmp_path):
                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_gs_cli_login_against_store(tmp_path, monkeypatch):
+    from gs_seed import PASSWORDS, seed_store
+
+    store, events = seed_store(tmp_path / "store.sqlite", tmp_path / "evidence", n_with_evidence=0)
+    store.close()
+    db = str(tmp_path / "store.sqlite")
+    monkeypatch.delenv("AEROPATROL_PASSWORD", raising=False)
+    env_bad = dict(AEROPATROL_PASSWORD="not-the-password")
+    proc = _run_gs(["--db", db, "--user", "rita", "--quit-after", "0.5"], tmp_path, extra_env=env_bad)
+    assert proc.returncode == 3 and "login failed" in proc.stderr
+    proc = _run_gs(["--db", db, "--user", "rita", "--quit-after", "1", "--json"], tmp_path,
+                   extra_env=dict(AEROPATROL_PASSWORD=PASSWORDS["rita"]))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    state = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert state["user"] == "rita" and state["role"] == "reviewer"
+    assert state["fly_enabled"] is False and state["review_queue"] == len(events)
+    proc = _run_gs(["--db", db, "--user", "paul", "--quit-after", "1", "--json"], tmp_path,
+                   extra_env=dict(AEROPATROL_PASSWORD=PASSWORDS["paul"]))
+    state = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert state["role"] == "pilot" and state["fly_enabled"] is True and state["review_queue"] == 0
