@@ -180,10 +180,13 @@ class PlanDraft:
         from flight.planning import Geofence, Home, PatrolPlan
 
         h = home or self.home or (0.0, 0.0, 0.0)
+        from flight.planning import RallyPoint
+
         fence = Geofence.from_items(list(mission_plan.fence_items)) if mission_plan.fence_items else None
         self.imported_fence = fence
+        rally = [RallyPoint(it.lat_deg, it.lon_deg, it.z) for it in mission_plan.rally_items]
         self.plan = PatrolPlan(kind="imported", home=Home(*h), items=list(mission_plan.items), fence=fence,
-                               cruise_speed_mps=self.params.speed_mps)
+                               rally=rally, cruise_speed_mps=self.params.speed_mps)
         self.edited = True
         positions = [(it.lat_deg, it.lon_deg) for it in self.plan.items if it.is_nav_position and (it.x or it.y)]
         if self.home is None and positions:
@@ -192,13 +195,14 @@ class PlanDraft:
         self.check()
 
 
-def fence_geometry(plan) -> tuple[list, list]:
-    """(polygons [(ring, inclusion)], circles [(lat, lon, r, inclusion)]) of a PatrolPlan's fence for the map."""
+def fence_geometry(plan) -> tuple[list, list, list]:
+    """(polygons [(ring, inclusion)], circles [(lat, lon, r, inclusion)], rally [(lat, lon)]) of a PatrolPlan."""
     if plan is None or getattr(plan, "fence", None) is None:
-        return [], []
+        return [], [], []
     f = plan.fence
     return ([(list(p.vertices), p.inclusion) for p in f.polygons],
-            [(c.lat, c.lon, c.radius_m, c.inclusion) for c in f.circles])
+            [(c.lat, c.lon, c.radius_m, c.inclusion) for c in f.circles],
+            [(r.lat, r.lon) for r in getattr(plan, "rally", []) or []])
 
 
 def is_nan(v: float) -> bool:

@@ -185,10 +185,10 @@ class PlanPanel(QWidget):
         geo.set_geometry(polys, lines)
         lats, lons, numbers = d.waypoints()
         self.map.mission.set_waypoints(lats, lons, numbers)
-        polys_f, circles_f = fence_geometry(d.plan)
+        polys_f, circles_f, rally = fence_geometry(d.plan)
         if not polys_f and len(d.fence_polygon) >= 3:
             polys_f = [(d.fence_polygon, True)]
-        self.map.layer("fence").set_fence(polys_f, circles_f)
+        self.map.layer("fence").set_fence(polys_f, circles_f, rally)
         if d.home is not None and not self.map.vehicles.vehicles:
             self.map.layer("home").set_home(d.home[0], d.home[1])
         self.stats.setText(d.stats_text())

@@ -176,3 +176,17 @@ def test_gs_unreachable_endpoint_shows_error(qtbot):
     qtbot.waitUntil(lambda: window.fly.last_result is not None, timeout=20000)
     assert not window.fly.last_result.ok
     assert window.fly_panel.conn_label.text().startswith("not connected:")
+
+
+def test_gs_link_loss_shows_on_hud(qtbot):
+    window = MainWindow(AppConfig(), confirm=lambda t, x: True)
+    qtbot.addWidget(window)
+    with running_vehicle("ardupilot", speedup=5.0, home=HOME) as endpoint:
+        window.fly.connect_to(endpoint)
+        qtbot.waitUntil(lambda: window.fly.connected and window.fly.last_view.has_position, timeout=20000)
+        qtbot.waitUntil(lambda: window.fly_panel.hud.figures()["LINK"].endswith("(mavlink)"), timeout=5000)
+        qtbot.waitUntil(lambda: window.fly_panel.hud.figures()["GPS"].startswith("3D"), timeout=10000)
+    # the simulator is gone: no more heartbeats -> the HUD says LOST (flight's 3 s heartbeat timeout)
+    qtbot.waitUntil(lambda: window.fly_panel.hud.figures()["LINK"] == "LOST", timeout=15000)
+    assert window.fly.last_view.link.quality_pct == 0.0
+    window.close()
