@@ -83,6 +83,8 @@ class ParamStore:
         self.path = Path(path) if path else None
         self.names: list[str] = list(DEFAULTS)
         self.values: dict[str, float] = {n: float(s.default) for n, s in DEFAULTS.items()}
+        #: Values that belong in the file: loaded from it or set by a client (start-up overrides are not).
+        self.persisted: dict[str, float] = {}
         if self.path and self.path.exists():
             self._load(self.path)
         for name, value in (overrides or {}).items():
@@ -102,13 +104,14 @@ class ParamStore:
                 raise ParamError(f"{path}:{lineno}: {parts[0]} value {parts[1]!r} is not a number") from exc
             if parts[0] in self.values:
                 self.values[parts[0]] = value
+                self.persisted[parts[0]] = value
 
     def save(self) -> None:
-        """Write every non-default value as 'NAME VALUE' lines (ArduPilot .parm format)."""
+        """Write every value a client set (or the file held) as 'NAME VALUE' lines (ArduPilot .parm format)."""
         if not self.path:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"{n} {self.values[n]:g}" for n in self.names if self.values[n] != float(DEFAULTS[n].default)]
+        lines = [f"{n} {self.persisted[n]:g}" for n in self.names if n in self.persisted]
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         tmp.write_text("\n".join(lines) + ("\n" if lines else ""))
         tmp.replace(self.path)
@@ -131,6 +134,7 @@ class ParamStore:
             value = float(round(value))
         self.values[name] = value
         if persist:
+            self.persisted[name] = value
             self.save()
         return value
 

@@ -18,14 +18,21 @@ def running_vehicle(flavour: str | Flavour = "ardupilot", speedup: float = 10.0,
                     = (47.397742, 8.545594, 488.0), heading_deg: float = 0.0, sysid: int = 1, seed: int = 0,
                     gps_lock_s: float = 2.0, params: dict[str, float] | None = None,
                     faults: FaultConfig | None = None, battery_percent: float = 100.0,
+                    udp_out: list[tuple[str, int]] | None = None, gps_outages: list[tuple[float, float]] | None = None,
                     with_vehicle: bool = False) -> Iterator[str | tuple[str, SimVehicle]]:
-    """Start a vehicle serving `tcp:127.0.0.1:<free port>` and yield that endpoint string
-    (or `(endpoint, vehicle)` with `with_vehicle=True`); parameters persist to a temporary file."""
+    """Start a vehicle serving `tcp:127.0.0.1:<free port>` in a background thread and yield that endpoint string
+    (or `(endpoint, vehicle)` with `with_vehicle=True`); parameters persist to a temporary file.
+
+    `speedup` 10 = ten sim seconds per wall second (0 = lockstep, unpaced). `params` are applied at start;
+    `udp_out` adds UDP links to GCS addresses; `gps_outages` are (start, seconds) in sim time. On exit the
+    thread stops and every socket closes; an exception in the vehicle thread is re-raised as RuntimeError.
+    """
     with tempfile.TemporaryDirectory(prefix="simvehicle-") as tmp:
         config = VehicleConfig(home_lat=home[0], home_lon=home[1], home_alt_m=home[2], home_heading_deg=heading_deg,
                                flavour=Flavour(flavour), sysid=sysid, seed=seed, tcp_port=0,
                                params_path=Path(tmp) / f"vehicle-{sysid}.parm", param_overrides=dict(params or {}),
-                               gps_lock_s=gps_lock_s, battery_percent=battery_percent, faults=faults or FaultConfig())
+                               gps_lock_s=gps_lock_s, battery_percent=battery_percent, faults=faults or FaultConfig(),
+                               udp_out=list(udp_out or []), gps_outages=list(gps_outages or []))
         vehicle = SimVehicle(config)
         runner = VehicleRunner([vehicle], speedup=speedup).start()
         try:

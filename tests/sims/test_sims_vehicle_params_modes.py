@@ -90,3 +90,12 @@ def test_heartbeat_and_mode_changes_on_the_wire() -> None:
     assert hb.autopilot == M.MAV_AUTOPILOT_PX4 and hb.custom_mode == (4 << 16) | (3 << 24)  # AUTO.LOITER (Hold)
     assert px4.of("GLOBAL_POSITION_INT"), "PX4 streams without being asked"
     assert px4.command(M.MAV_CMD_DO_SET_MODE, 1, 4, 6) == M.MAV_RESULT_ACCEPTED and px4.v.mode is Mode.LAND
+
+
+def test_start_up_overrides_are_not_persisted(tmp_path: Path) -> None:
+    path = tmp_path / "v.parm"
+    store = ParamStore(path, overrides={"SIM_WIND_SPD": 7.0})
+    assert store["SIM_WIND_SPD"] == 7.0
+    store.set("WPNAV_SPEED", 600)
+    assert path.read_text() == "WPNAV_SPEED 600\n"
+    assert ParamStore(path)["SIM_WIND_SPD"] == 0.0
