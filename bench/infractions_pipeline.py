@@ -8,7 +8,6 @@ with synchronous=OFF in one transaction.
 from __future__ import annotations
 
 import argparse
-import math
 import sqlite3
 import statistics
 import tempfile

@@ -1,12 +1,29 @@
-"""Evidence packages: sanitised imagery (bystanders blurred, privacy zones masked), plots, hashes, chain."""
-from infractions.evidence.archive import write_zip, zip_bytes
-from infractions.evidence.integrity import (VerifyReport, generate_keypair, load_private_key, load_public_key,
-                                            purge_package, verify_tree)
-from infractions.evidence.package import (Detection, FrameRecord, PackageResult, build_package, evidence_id_for,
-                                          software_versions)
-from infractions.evidence.privacy import blur_boxes, bystander_boxes, mask_polygons, privacy_polygons_for_pose, sanitize
+"""Evidence packages: sanitised imagery (bystanders blurred, privacy zones masked), plots, hashes, chain.
 
-__all__ = ["write_zip", "zip_bytes", "VerifyReport", "generate_keypair", "load_private_key", "load_public_key",
-           "purge_package", "verify_tree", "Detection", "FrameRecord", "PackageResult", "build_package",
-           "evidence_id_for", "software_versions", "blur_boxes", "bystander_boxes", "mask_polygons",
-           "privacy_polygons_for_pose", "sanitize"]
+Names are imported lazily, so ``infractions.store`` (which needs only ``integrity`` and ``archive``)
+does not pull OpenCV into the ground station (cv2 resets Qt's plugin path when imported).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "write_zip": "archive", "zip_bytes": "archive",
+    "VerifyReport": "integrity", "generate_keypair": "integrity", "load_private_key": "integrity",
+    "load_public_key": "integrity", "purge_package": "integrity", "verify_tree": "integrity",
+    "Detection": "package", "FrameRecord": "package", "PackageResult": "package", "build_package": "package",
+    "evidence_id_for": "package", "software_versions": "package",
+    "blur_boxes": "privacy", "bystander_boxes": "privacy", "mask_polygons": "privacy",
+    "privacy_polygons_for_pose": "privacy", "sanitize": "privacy",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'infractions.evidence' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"infractions.evidence.{module}"), name)
