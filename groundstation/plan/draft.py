@@ -5,7 +5,6 @@ validation are ``flight.planning``'s; this module only gathers the inputs and ke
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 PATTERNS = ("loop", "survey", "corridor", "perimeter")
@@ -203,7 +202,3 @@ def fence_geometry(plan) -> tuple[list, list, list]:
     return ([(list(p.vertices), p.inclusion) for p in f.polygons],
             [(c.lat, c.lon, c.radius_m, c.inclusion) for c in f.circles],
             [(r.lat, r.lon) for r in getattr(plan, "rally", []) or []])
-
-
-def is_nan(v: float) -> bool:
-    return isinstance(v, float) and math.isnan(v)

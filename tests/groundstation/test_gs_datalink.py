@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from PyQt5.QtCore import QBuffer, QByteArray, QIODevice
 from PyQt5.QtGui import QColor, QImage
 
@@ -64,7 +65,7 @@ def test_gs_datalink_feed_reaches_map_and_video(qtbot, tmp_path, screenshot):
         assert len(layer.ids) == 60 and sorted(layer.ids.tolist()) == list(range(60))
         assert layer.speed_kmh.max() > 60  # 10..19 m/s shown in km/h
         assert [b.label for b in window.video.boxes][0].startswith("#4 bus")
-        assert window.map.vehicles.position("uav9")[0] == __import__("pytest").approx(lat0 - 0.001)
+        assert window.map.vehicles.position("uav9")[0] == pytest.approx(lat0 - 0.001)
         marker = next(iter(window.map.layer("infractions").markers.values()))
         assert marker.kind == "speeding" and marker.status == "new"
         screenshot(window.map, "map_datalink_tracks")

@@ -9,6 +9,7 @@ import pytest
 from PyQt5.QtCore import Qt
 
 from groundstation.app import AppConfig, MainWindow
+from groundstation.fly.backend import FlightBackend
 from groundstation.map.view import Tool
 from groundstation.session import Session
 from sims.vehicle.testing import running_vehicle
@@ -169,8 +170,7 @@ def test_gs_reviewer_cannot_fly(qtbot):
 
 def test_gs_unreachable_endpoint_shows_error(qtbot):
     window = MainWindow(AppConfig(), confirm=lambda t, x: True,
-                        backend_factory=lambda conn: __import__("groundstation.fly.backend", fromlist=["x"])
-                        .FlightBackend(conn, wait_s=1.0))
+                        backend_factory=lambda conn: FlightBackend(conn, wait_s=1.0))
     qtbot.addWidget(window)
     window.fly.connect_to("tcp:127.0.0.1:9")  # nothing listens on the discard port
     qtbot.waitUntil(lambda: window.fly.last_result is not None, timeout=20000)

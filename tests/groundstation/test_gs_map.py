@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 from PyQt5.QtCore import QPoint, QPointF, Qt
-from PyQt5.QtGui import QColor, QImage, QWheelEvent
+from PyQt5.QtGui import QWheelEvent
 
 from groundstation.map import mercator
 from groundstation.map.tiles import MBTilesError, MBTilesSource, XyzTileSource, write_mbtiles

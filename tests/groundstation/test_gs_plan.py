@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QPoint, Qt
 
 from groundstation.app import AppConfig, MainWindow
 
@@ -89,7 +89,7 @@ def test_gs_plan_drag_waypoint_with_mouse(window, qtbot):
     view.fit_points(plan.draft.route + [HOME[:2]])
     lats, lons, _ = plan.draft.waypoints()
     start = view.latlon_to_view(lats[1], lons[1]).toPoint()
-    end = start + __import__("PyQt5.QtCore", fromlist=["QPoint"]).QPoint(60, 30)
+    end = start + QPoint(60, 30)
     qtbot.mousePress(view.viewport(), Qt.LeftButton, pos=start)
     qtbot.mouseMove(view.viewport(), end)
     qtbot.mouseRelease(view.viewport(), Qt.LeftButton, pos=end)
