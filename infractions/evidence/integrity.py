@@ -150,6 +150,7 @@ def purge_package(package_dir: Path, reason: str, time_s: float) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     shutil.rmtree(package_dir)
+    package_dir.with_name(package_dir.name + ".zip").unlink(missing_ok=True)  # the outbox's copy
 
 
 @dataclass

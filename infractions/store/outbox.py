@@ -33,6 +33,12 @@ class StoreOutbox:
                                     created_s=r.created_s))
         return items
 
+    def pending_ids(self) -> list[str]:
+        """Ids of the unacknowledged items, oldest first (cheap: lets the sender skip loading data)."""
+        with self.store.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(outbox.c.item_id).where(outbox.c.acked_s.is_(None))
+                                               .order_by(outbox.c.seq))]
+
     def mark_acked(self, item_id: str) -> None:
         """Record the ground's acknowledgement (idempotent; never offered again)."""
         with self.store.engine.begin() as conn:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datalink.messages import InfractionEvent, TrackUpdate, decode, encode
 from sqlalchemy import select, update
 
+from infractions.evidence.archive import write_zip
 from infractions.store.db import insert_ignore
 from infractions.store.schema import evidence, infractions, outbox, patrols, track_points
 
@@ -127,7 +129,14 @@ class Records:
 
     def add_evidence(self, *, evidence_id: str, infraction_id: str, patrol_id: str, seq: int, path: str,
                      manifest_sha256: str, manifest: bytes = b"", queue: bool = True) -> bool:
-        """Reference a written evidence package (and queue it for delivery); True if new."""
+        """Reference a written evidence package (and queue it for delivery); True if new.
+
+        The outbox item points at ``<package>.zip``, the package's deterministic zip written here once,
+        so the sender never re-zips a package when it polls the outbox.
+        """
+        outbox_path = path
+        if queue and Path(path).is_dir():
+            outbox_path = str(write_zip(path, Path(path).with_name(Path(path).name + ".zip")))
         with self.store.engine.begin() as conn:
             new = insert_ignore(conn, evidence, dict(evidence_id=evidence_id, infraction_id=infraction_id,
                                                      patrol_id=patrol_id, seq=seq, path=path,
@@ -136,7 +145,7 @@ class Records:
                 conn.execute(update(infractions).where(infractions.c.infraction_id == infraction_id)
                              .values(evidence_id=evidence_id))
                 if queue:
-                    insert_ignore(conn, outbox, dict(item_id=evidence_id, kind="evidence", data=None, path=path,
+                    insert_ignore(conn, outbox, dict(item_id=evidence_id, kind="evidence", data=None, path=outbox_path,
                                                      infraction_id=infraction_id, manifest=manifest,
                                                      created_s=self.store.now()))
         return new

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 from datalink.outbox import Outbox
 from geo.zones import load_zones
-from infractions.evidence import Detection, FrameRecord, build_package, verify_tree
+from infractions.evidence import Detection, FrameRecord, build_package, verify_tree, zip_bytes
 from infractions.rules import RuleEngine
 from infractions.store import audit, open_store
 from infractions.store.export import export_package, export_summary
@@ -75,6 +75,18 @@ def test_store_is_a_datalink_outbox_and_acks_are_durable(setup, tmp_path):
 
     assert decode(again.outbox.pending()[0].data) == found[1].event
     again.close()
+
+
+def test_store_does_not_import_opencv():
+    """The ground station imports the store; cv2 would reset Qt's plugin path (see ENVIRONMENT.md)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, infractions.store, infractions.store.records, infractions.store.review, "
+            "infractions.store.retention, infractions.store.export, infractions.store.outbox, infractions.rules; "
+            "print(sorted(m for m in ('cv2', 'matplotlib', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_users_argon2_roles_and_login_audit(setup):
@@ -165,7 +177,8 @@ def test_exports_zip_with_manifest_and_summaries(setup, tmp_path):
     assert store.records.get(f.event.infraction_id).event.evidence_id == pkg.evidence_id
     items = {i.item_id: i for i in store.outbox.pending()}
     assert items[pkg.evidence_id].kind == "evidence" and items[pkg.evidence_id].data[:2] == b"PK"
-    assert items[pkg.evidence_id].data == store.outbox.pending()[-1].data  # deterministic zip
+    assert items[pkg.evidence_id].data == zip_bytes(pkg.path)  # deterministic zip, written once
+    assert store.outbox.pending_ids() == [i.item_id for i in store.outbox.pending()]
     out = export_package(store, rita, f.event.infraction_id, tmp_path / "out" / "case.zip")
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
@@ -217,6 +230,7 @@ def test_retention_purges_unconfirmed_and_tracks_keeps_confirmed_until_released(
     assert [r.infraction_id for r in store.records.list()] == [a]
     assert store.records.track_points("patrol-A") == []
     assert pkgs[0].path.exists() and not pkgs[1].path.exists() and not pkgs[2].path.exists()
+    assert not pkgs[1].path.with_name(pkgs[1].path.name + ".zip").exists()
     assert b not in {i.item_id for i in store.outbox.pending()}
     chain = verify_tree(tmp_path / "evidence")
     assert chain.ok and chain.purged == 2 and chain.packages == 1  # purged under retention, not tampering
