@@ -86,6 +86,8 @@ class Autopilot:
     guided_yaw: float | None = None
     ground_since: float = 0.0
     est_drift: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    #: Pre-arm fence check (set by the failsafe monitor): the breach type at the current position, 0 = inside.
+    fence_breach_now: Callable[[], int] | None = None
 
     def __post_init__(self) -> None:
         self.gps = GpsModel(lock_time_s=self.gps_lock_s, rng=random.Random(self.rng.random()))
@@ -189,7 +191,7 @@ class Autopilot:
                 return "Arm: Mode not armable"
             if self.battery.voltage < self.params["BATT_CRT_VOLT"]:
                 return "PreArm: Battery below critical voltage"
-            if getattr(self, "fence_breach_now", None) and self.fence_breach_now():
+            if self.fence_breach_now is not None and self.fence_breach_now():
                 return "PreArm: vehicle outside fence"
         self.armed = True
         self.ground_since = self.now

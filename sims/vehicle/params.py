@@ -61,7 +61,6 @@ DEFAULTS: dict[str, ParamSpec] = {
     "FENCE_ACTION": ParamSpec(1, INT8, "breach action: 0 report only, 1 RTL, 3 LAND"),
     "FENCE_ALT_MAX": ParamSpec(120.0, REAL32, "max altitude above home, m"),
     "FENCE_RADIUS": ParamSpec(300.0, REAL32, "circle around home, m (FENCE_TYPE bit 2)"),
-    "FENCE_MARGIN": ParamSpec(2.0, REAL32, "distance inside the fence that still counts as a breach, m"),
     "MNT1_PITCH_MIN": ParamSpec(-90, INT16, "gimbal pitch minimum, deg"),
     "MNT1_PITCH_MAX": ParamSpec(20, INT16, "gimbal pitch maximum, deg"),
     "MIS_TAKEOFF_ALT": ParamSpec(2.5, REAL32, "PX4 takeoff altitude when NAV_TAKEOFF has no altitude, m"),

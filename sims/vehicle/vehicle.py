@@ -201,8 +201,7 @@ class SimVehicle:
         elif kind in _MISSION_MSGS:
             self.protocol.handle(link, msg)
         elif kind == "MISSION_SET_CURRENT":
-            if self.set_mission_current(msg.seq):
-                pass
+            self.set_mission_current(msg.seq)
         elif kind == "SET_MODE":
             self.commands.set_mode_message(link, msg)
         elif kind == "REQUEST_DATA_STREAM":
@@ -246,8 +245,7 @@ class SimVehicle:
         try:
             self.params.set(name, value)
         except (ParamError, OSError) as exc:
-            self.statustext(f"Param write failed: {name}", M.MAV_SEVERITY_WARNING)
-            _ = exc
+            self.statustext(f"Param write failed: {name}: {type(exc).__name__}", M.MAV_SEVERITY_WARNING)
             return
         self.autopilot.apply_params()
         self.send_all(self._param_value(name))

@@ -89,3 +89,16 @@ def test_gcs_failsafe_after_memory_link_cut() -> None:
     assert gcs.v.mode.name == "RTL" and gcs.v.failsafe.gcs_failsafe
     gcs.run(3.0)
     assert not gcs.v.failsafe.gcs_failsafe and gcs.v.mode.name == "RTL"
+
+
+def test_arming_refused_outside_the_fence_and_inside_an_exclusion_circle() -> None:
+    gcs = LockstepGcs()
+    gcs.run(2.0)
+    keep_out = [(REL, M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION, 30.0, 0, 0, 0, *offset(10, 0), 0.0)]
+    assert gcs.upload(keep_out, mission_type=M.MAV_MISSION_TYPE_FENCE) == M.MAV_MISSION_ACCEPTED
+    assert gcs.command(M.MAV_CMD_DO_SET_MODE, 1, 4) == M.MAV_RESULT_ACCEPTED
+    assert gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED
+    assert any("outside fence" in m.text for m in gcs.of("STATUSTEXT"))
+    gcs.send(M.MAVLink_param_set_message(1, 1, b"FENCE_ENABLE", 0.0, M.MAV_PARAM_TYPE_INT8))
+    gcs.run(0.1)
+    assert gcs.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED

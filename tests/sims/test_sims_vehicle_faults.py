@@ -78,3 +78,31 @@ def test_no_gcs_failsafe_before_any_gcs_was_seen() -> None:
             assert vehicle.failsafe.gcs_last is None and not vehicle.failsafe.gcs_failsafe
         finally:
             gcs.close()
+
+
+def test_fault_pipe_statistics_are_seeded_and_plausible() -> None:
+    import random
+
+    from sims.vehicle.faults import FaultyPipe
+
+    def run(seed: int) -> tuple[int, list[bytes]]:
+        pipe = FaultyPipe(FaultConfig(loss_pct=30.0, latency_s=0.1, duplicate_pct=10.0, reorder_pct=10.0,
+                                      cuts=[(50.0, 60.0)]), random.Random(seed))
+        out: list[bytes] = []
+        for i in range(1000):  # one packet every 0.1 s for 100 s
+            t = i * 0.1
+            pipe.push(t, i.to_bytes(2, "big"))
+            out += pipe.pop_due(t)
+        out += pipe.pop_due(1000.0)
+        return pipe.dropped, out
+
+    dropped, out = run(7)
+    assert (dropped, out) == run(7)
+    seqs = [int.from_bytes(b, "big") for b in out]
+    assert not any(500 <= s < 600 for s in seqs)  # the 10 s cut dropped everything sent during it
+    assert 0.25 < dropped / 1000 < 0.45  # 30 % loss plus the cut
+    assert len(seqs) > len(set(seqs))  # duplicates happened
+    assert any(b < a for a, b in zip(seqs, seqs[1:]))  # and re-ordering
+    delivered = FaultyPipe(FaultConfig(latency_s=0.5), random.Random(0))
+    delivered.push(10.0, b"x")
+    assert delivered.pop_due(10.4) == [] and delivered.pop_due(10.5) == [b"x"]
