@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from infractions.rules.base import Finding, Rule, RuleContext, TrackState
 from infractions.rules.config import RulesConfig, default_rules
 from infractions.rules.no_parking import NoParkingRule
@@ -69,7 +71,10 @@ class RuleEngine:
 
     def update(self, message: Any) -> list[Finding]:
         """Process one observation (a TrackUpdate or Observation); returns the Findings it completes."""
-        obs = Observation.from_message(message)
+        return self._update(Observation.from_message(message), None)
+
+    def _update(self, obs: Observation, en: tuple[float, float] | None) -> list[Finding]:
+        """One observation, with its local (east, north) if already projected."""
         if not obs.is_finite():
             self.stats.skipped_nonfinite += 1
             return []
@@ -80,7 +85,7 @@ class RuleEngine:
         if track is not None and obs.time_s <= track.last.time_s:
             self.stats.skipped_out_of_order += 1
             return []
-        east, north = self.ctx.geom.to_en(obs.lat, obs.lon)
+        east, north = en if en is not None else self.ctx.geom.to_en(obs.lat, obs.lon)
         if track is None:
             track = TrackState(key=obs.key, last=obs, east=east, north=north, first_s=obs.time_s, first_e=east,
                                first_n=north)
@@ -123,11 +128,31 @@ class RuleEngine:
                                        track.north, last.vel_e_mps, last.vel_n_mps))
         return False
 
-    def update_many(self, messages: Iterable[Any]) -> list[Finding]:
-        """Process many observations in order; all Findings, in emission order."""
+    def update_many(self, messages: Iterable[Any], chunk: int = 4096) -> list[Finding]:
+        """Process many observations in order (projected to metres in vectorised chunks); all Findings."""
         out: list[Finding] = []
+        batch: list[Observation] = []
         for message in messages:
-            out.extend(self.update(message))
+            batch.append(Observation.from_message(message))
+            if len(batch) >= chunk:
+                out.extend(self._update_batch(batch))
+                batch = []
+        out.extend(self._update_batch(batch))
+        return out
+
+    def _update_batch(self, batch: list[Observation]) -> list[Finding]:
+        if not batch:
+            return []
+        lat = np.array([o.lat for o in batch], dtype=float)
+        lon = np.array([o.lon for o in batch], dtype=float)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        east, north = np.full(len(batch), np.nan), np.full(len(batch), np.nan)
+        if ok.any():
+            e, n, _ = self.ctx.geom.frame.to_enu(lat[ok], lon[ok], self.ctx.geom.frame.alt)
+            east[ok], north[ok] = e, n
+        out: list[Finding] = []
+        for obs, e, n in zip(batch, east.tolist(), north.tolist()):
+            out.extend(self._update(obs, (e, n)))
         return out
 
     def close_stale(self, now_s: float) -> int:
