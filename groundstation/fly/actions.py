@@ -13,7 +13,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 DANGEROUS = frozenset({"arm", "disarm", "takeoff", "start_patrol", "retask", "goto", "rtl", "land", "upload"})
 
 LABELS = {
-    "connect": "Connect", "arm": "Arm", "disarm": "Disarm", "takeoff": "Take off", "start_patrol": "Start patrol",
+    "connect": "Connect", "disconnect": "Disconnect", "arm": "Arm", "disarm": "Disarm", "takeoff": "Take off", "start_patrol": "Start patrol",
     "pause": "Pause", "resume": "Resume", "retask": "Retask (orbit)", "goto": "Go to point", "rtl": "Return to launch",
     "land": "Land", "upload": "Upload mission", "download": "Download mission",
 }

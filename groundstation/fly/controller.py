@@ -60,11 +60,16 @@ class FlyController(QObject):
 
         return self.runner.submit("connect", work)
 
-    def disconnect_vehicle(self) -> None:
+    def disconnect_vehicle(self, wait: bool = False) -> None:
+        """Stop polling and close the link — on the worker thread (closing joins the link's threads)
+        unless ``wait`` (application shutdown)."""
         self._timer.stop()
         if self.backend is not None:
             backend, self.backend = self.backend, None
-            backend.close()
+            if wait:
+                backend.close()
+            else:
+                self.runner.submit("disconnect", lambda: (backend.close(), f"closed {backend.connection}")[1])
             self.connectionChanged.emit(False, "disconnected")
 
     @property
@@ -132,5 +137,5 @@ class FlyController(QObject):
         self.actionFinished.emit(result)
 
     def shutdown(self) -> None:
-        self.disconnect_vehicle()
+        self.disconnect_vehicle(wait=True)
         self.runner.shutdown()

@@ -87,6 +87,10 @@ class FlyPanel(QWidget):
         self.target_label.setText(f"retask target: {label + ' ' if label else ''}{lat:.6f}, {lon:.6f}")
 
     def on_connect(self) -> None:
+        """Connect to the endpoint in the box, or disconnect when connected."""
+        if self.controller.backend is not None:
+            self.controller.disconnect_vehicle()
+            return
         text = self.endpoint.currentText().strip()
         if not text:
             return
@@ -111,6 +115,7 @@ class FlyPanel(QWidget):
 
     def on_connection(self, ok: bool, message: str) -> None:
         self.conn_label.setText(message if ok else f"not connected: {message}")
+        self.connect_btn.setText("Disconnect" if ok else "Connect")
         self._log(("CONNECTED " if ok else "CONNECTION ") + message)
 
     def on_result(self, result: ActionResult) -> None:

@@ -153,6 +153,12 @@ def test_gs_cancelled_confirmation_sends_nothing(qtbot, vehicle):
     qtbot.mouseClick(window.fly_panel.buttons["pause"], Qt.LeftButton)
     qtbot.waitUntil(lambda: window.fly.last_result.name == "pause", timeout=20000)
     assert window.fly_panel.ack_label.text().startswith("Pause:")
+    # the Connect button became Disconnect; closing the link happens on the worker thread
+    assert window.fly_panel.connect_btn.text() == "Disconnect"
+    qtbot.mouseClick(window.fly_panel.connect_btn, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.fly.last_result.name == "disconnect", timeout=10000)
+    assert window.fly.last_result.ok and not window.fly.connected
+    assert window.fly_panel.connect_btn.text() == "Connect"
     window.close()
 
 
