@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sitl", action="store_true", help="also start the simulated vehicle and connect to it")
     p.add_argument("--sitl-args", default="", help="extra arguments for `aeropatrol sim vehicle`")
     p.add_argument("--sitl-speedup", type=float, default=1.0, help="simulation speed-up of the SITL vehicle")
-    p.add_argument("--autostart", action="store_true",
-                   help="with --sitl: plan a perimeter patrol around home, upload and start it without asking")
+    p.add_argument("--autostart", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --sitl (default on): plan a perimeter patrol around home, upload and start it "
+                        "without asking, so the drone flies within seconds; --no-autostart leaves it on the ground")
     p.add_argument("--no-town", action="store_true", help="with --sitl: do not generate/load the town base map")
     p.add_argument("--json", action="store_true", help="print the final vehicle state as one JSON line on exit")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window after --quit-after seconds")

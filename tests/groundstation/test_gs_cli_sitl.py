@@ -1,4 +1,4 @@
-"""`aeropatrol gs --sitl --autostart`: the newcomer path starts the sims vehicle as a subprocess and it flies."""
+"""`aeropatrol gs --sitl`: the newcomer path starts the sims vehicle as a subprocess and it flies a patrol."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gs_sitl_autostart_flies_a_patrol(tmp_path):
     shot = tmp_path / "sitl.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AEROPATROL_GS_HOME=str(tmp_path / "home"), MAVLINK20="1")
-    proc = subprocess.run([sys.executable, "-m", "aeropatrol", "gs", "--sitl", "--autostart", "--no-town",
+    proc = subprocess.run([sys.executable, "-m", "aeropatrol", "gs", "--sitl", "--no-town",
                            "--sitl-speedup", "5", "--quit-after", "16", "--json", "--screenshot", str(shot)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
