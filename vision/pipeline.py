@@ -71,6 +71,7 @@ class PipelineStats:
     no_pose: int = 0
     updates: int = 0
     dropped: int = 0
+    errors: int = 0
     detect_s: float = 0.0
     total_s: float = 0.0
     latencies_s: list[float] = field(default_factory=list)
@@ -178,11 +179,27 @@ class OnboardPipeline:
 
     # -- a whole run ------------------------------------------------------------------------------
     def results(self, frames: Iterable[Frame], max_frames: int | None = None) -> Iterator[FrameResult]:
-        """Process frames one by one, yielding each result."""
+        """Process frames one by one, yielding each result; a frame that fails (corrupt image, wrong size)
+        is logged, counted in ``stats.errors`` and skipped — it never stops the run."""
         for k, frame in enumerate(frames):
             if max_frames is not None and k >= max_frames:
                 return
-            yield self.process(frame)
+            try:
+                self._check(frame)
+                yield self.process(frame)
+            except (ValueError, RuntimeError, ArithmeticError) as exc:
+                self.stats.errors += 1
+                log.warning("frame %s skipped: %s", getattr(frame, "frame_id", "?"), exc)
+
+    @staticmethod
+    def _check(frame: Frame) -> None:
+        """Reject a frame the detector cannot read, naming what is wrong."""
+        img = frame.image
+        if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or 0 in img.shape:
+            shape = getattr(img, "shape", None)
+            raise ValueError(f"frame {frame.frame_id}: expected an HxWx3 uint8 BGR image, got {type(img).__name__} {shape}")
+        if not math.isfinite(frame.time_s):
+            raise ValueError(f"frame {frame.frame_id}: capture time {frame.time_s!r} is not finite")
 
     def run(self, frames: Iterable[Frame], on_update: Callable[[list[TrackUpdate]], None] | None = None,
             track_log: TrackLog | None = None, status: StatusLine | None = None,

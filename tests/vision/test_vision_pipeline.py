@@ -103,3 +103,23 @@ def test_score_markdown_lists_targets(synthetic_run):
     md = markdown(score(gt, preds, "x"))
     for label in ("car AP50", "IDF1", "geolocation median", "speed MAE"):
         assert label in md
+
+
+def test_bad_frames_are_skipped_not_fatal(caplog):
+    from vision.evaluate import _NoModel
+    from vision.pipeline import OnboardConfig, OnboardPipeline
+    from vision.sources import Frame
+    from vision.tracking.image import ImageTrackerConfig
+
+    class Empty(_NoModel):
+        def detect(self, frame):
+            from vision.detections import Detections
+
+            return Detections()
+
+    pipe = OnboardPipeline(OnboardConfig(ground_alt_m=0.0, tracker=ImageTrackerConfig(kind="bytetrack")), detector=Empty())
+    frames = [Frame(np.zeros((0, 0, 3), np.uint8), 1.0, 0), Frame(None, 2.0, 1),
+              Frame(np.zeros((72, 128, 3), np.uint8), float("nan"), 2), Frame(np.zeros((72, 128, 3), np.uint8), 3.0, 3)]
+    stats = pipe.run(frames, warmup=False)
+    assert stats.errors == 3 and stats.frames == 1 and stats.no_pose == 1
+    assert "frame 1 skipped" in caplog.text and "uint8 BGR" in caplog.text
