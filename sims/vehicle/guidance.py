@@ -18,12 +18,13 @@ class Hold:
 
 @dataclass
 class GoTo:
-    """Fly to a point (ENU m) at `speed_mps` (None = the mode's speed)."""
+    """Fly to a point (ENU m) at `speed_mps` (None = the mode's speed), arriving at `pass_mps` (0 = stop there)."""
 
     e: float
     n: float
     u: float
     speed_mps: float | None = None
+    pass_mps: float = 0.0
 
 
 @dataclass
@@ -61,9 +62,10 @@ NavTarget = Hold | GoTo | Orbit | Descend | VelocityCmd
 POS_GAIN = 0.5  # 1/s: final-approach position gain (well damped with the velocity loop)
 
 
-def _approach_speed(dist: float, cruise: float, accel: float) -> float:
-    """Speed that still stops at the target: min(cruise, sqrt(2 a d), k d)."""
-    return min(cruise, math.sqrt(2.0 * accel * dist) * 0.9, max(POS_GAIN * dist, 0.0))
+def _approach_speed(dist: float, cruise: float, accel: float, pass_mps: float = 0.0) -> float:
+    """Speed that still reaches the target at `pass_mps`: min(cruise, sqrt(v_pass^2 + 2 a d)), and k d to stop."""
+    v = min(cruise, math.sqrt(pass_mps * pass_mps + 1.6 * accel * dist))
+    return v if pass_mps > 0.0 else min(v, max(POS_GAIN * dist, 0.0))
 
 
 def velocity_for(s: BodyState, target: NavTarget, cruise_mps: float, climb_mps: float, descent_mps: float,
@@ -81,7 +83,7 @@ def velocity_for(s: BodyState, target: NavTarget, cruise_mps: float, climb_mps: 
     speed = target.speed_mps if isinstance(target, GoTo) and target.speed_mps else cruise_mps
     if isinstance(target, Hold):
         speed = min(speed, 3.0)
-    v = _approach_speed(dist, speed, accel_mps2)
+    v = _approach_speed(dist, speed, accel_mps2, target.pass_mps if isinstance(target, GoTo) else 0.0)
     ve, vn = (de / dist * v, dn / dist * v) if dist > 1e-6 else (0.0, 0.0)
     vu = max(-descent_mps, min(climb_mps, POS_GAIN * 2.0 * du))
     yaw = math.atan2(de, dn) if dist > 2.0 and not isinstance(target, Hold) else None

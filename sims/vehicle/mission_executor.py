@@ -39,6 +39,7 @@ class ExecutorHost(Protocol):
     def set_roi(self, item: MissionItem | None) -> None: ...
     def gimbal_pitch(self, pitch_deg: float) -> None: ...
     def set_yaw_hold(self, yaw_rad: float | None) -> None: ...
+    def cruise_speed(self) -> float: ...
     def on_current(self, seq: int) -> None: ...
     def on_reached(self, seq: int) -> None: ...
     def statustext(self, text: str, severity: int) -> None: ...
@@ -71,6 +72,7 @@ class MissionExecutor:
         """Take a new list; keep the current index when it is still valid (as ArduPilot does)."""
         self.items = list(items)
         self.jump_left = {}
+        self.nav = _NavState(start_time=self.nav.start_time)  # re-plan the current item from the new list
         if self.current >= len(self.items):
             self.current = self.first_index if len(self.items) > self.first_index else 0
             self.running = False
@@ -194,14 +196,16 @@ class MissionExecutor:
             return nav.target or Hold(s.e, s.n, s.u)
         if nav.target is None:
             e, n, u = host.item_enu(item)
-            nav.target = GoTo(e, n, u)
+            nav.target = GoTo(e, n, u, pass_mps=self._pass_speed(host, item, (e, n)))
         if cmd == C.MAV_CMD_NAV_LOITER_TURNS:
             return self._turns(host, item)
         t = nav.target
         radius = _f(item.param2) if cmd in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_SPLINE_WAYPOINT) and _f(item.param2) > 0 \
             else host.param("WPNAV_RADIUS") / 100.0
         if nav.arrived_at is None:
-            if math.hypot(t.e - s.e, t.n - s.n) <= max(radius, 0.3) and abs(t.u - s.u) < 1.0:
+            stopping = not (isinstance(t, GoTo) and t.pass_mps > 0.0)
+            slow = math.hypot(s.ve, s.vn) < 1.0 or not stopping  # a stopping waypoint is reached once stopped
+            if math.hypot(t.e - s.e, t.n - s.n) <= max(radius, 0.3) and abs(t.u - s.u) < 1.0 and slow:
                 nav.arrived_at = host.now
                 host.on_reached(self.current)
                 nav.target = Hold(t.e, t.n, t.u)
@@ -213,6 +217,39 @@ class MissionExecutor:
         if host.now - nav.arrived_at >= max(hold, 0.0):
             return self._item_done(host, item, reported=True)
         return nav.target
+
+    def _next_nav(self, seq: int) -> MissionItem | None:
+        """The NAV item flown after `seq` (DO items skipped, DO_JUMP followed without counting), or None."""
+        for _ in range(len(self.items) + 1):
+            seq += 1
+            if seq >= len(self.items):
+                return None
+            it = self.items[seq]
+            if it.command == C.MAV_CMD_DO_JUMP:
+                repeat = int(_f(it.param2))
+                if repeat < 0 or self.jump_left.get(seq, repeat) > 0:
+                    seq = int(_f(it.param1)) - 1
+                continue
+            if it.command in _NAV:
+                return it
+        return None
+
+    def _pass_speed(self, host: ExecutorHost, item: MissionItem, target_en: tuple[float, float]) -> float:
+        """Speed to carry through a waypoint without hold toward a next waypoint: less the sharper the turn."""
+        if item.command not in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_SPLINE_WAYPOINT) or _f(item.param1) > 0:
+            return 0.0
+        nxt = self._next_nav(self.current)
+        if nxt is None or nxt.command not in (C.MAV_CMD_NAV_WAYPOINT, C.MAV_CMD_NAV_SPLINE_WAYPOINT):
+            return 0.0
+        s = host.state
+        ne, nn, _ = host.item_enu(nxt)
+        ax, ay = target_en[0] - s.e, target_en[1] - s.n
+        bx, by = ne - target_en[0], nn - target_en[1]
+        la, lb = math.hypot(ax, ay), math.hypot(bx, by)
+        if la < 1.0 or lb < 1.0:
+            return 0.0
+        cos_turn = (ax * bx + ay * by) / (la * lb)
+        return host.cruise_speed() * 0.8 * max(0.0, (1.0 + cos_turn) / 2.0) ** 1.5
 
     def _turns(self, host: ExecutorHost, item: MissionItem) -> NavTarget | None:
         s, nav = host.state, self.nav

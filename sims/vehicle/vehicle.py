@@ -218,6 +218,8 @@ class SimVehicle:
                 link.send(M.MAVLink_timesync_message(int(self.clock.now * 1e9), msg.ts1))
         elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
             self._position_target_global(msg)
+        elif kind == "SET_POSITION_TARGET_LOCAL_NED":
+            self._position_target_local(msg)
         elif kind == "GIMBAL_MANAGER_SET_PITCHYAW":
             if math.isfinite(msg.pitch):
                 self.autopilot.gimbal_pitch(math.degrees(msg.pitch))
@@ -267,6 +269,19 @@ class SimVehicle:
                 u = ap.home_u() + msg.alt
             ap.goto(e, n, u)
         elif not vel_ignored:
+            ap.set_velocity(msg.vy, msg.vx, -msg.vz)
+
+    def _position_target_local(self, msg) -> None:
+        """SET_POSITION_TARGET_LOCAL_NED in GUIDED/OFFBOARD: MAV_FRAME_LOCAL_NED from the EKF origin (start point)."""
+        ap = self.autopilot
+        if ap.mode is not Mode.GUIDED or not ap.armed or ap.landed or msg.coordinate_frame != M.MAV_FRAME_LOCAL_NED:
+            return
+        mask = msg.type_mask
+        if not mask & M.POSITION_TARGET_TYPEMASK_YAW_IGNORE and math.isfinite(msg.yaw):
+            ap.guided_yaw = msg.yaw
+        if mask & 0b111 != 0b111:
+            ap.goto(msg.y, msg.x, -msg.z)
+        elif mask & 0b111000 != 0b111000:
             ap.set_velocity(msg.vy, msg.vx, -msg.vz)
 
     # ---- time

@@ -138,3 +138,30 @@ def test_same_seed_gives_identical_flights_and_telemetry_units_match_truth() -> 
     assert abs(msg.alt / 1000.0 - pose.alt_amsl_m) < 3.0
     assert abs(msg.vx / 100.0 - pose.vn_mps) < 0.5  # cm/s
     assert abs(msg.lat / 1e7 - pose.lat) * 111_190 < 3.0
+
+
+def test_waypoints_without_hold_are_flown_through_and_local_ned_targets_work() -> None:
+    gcs = LockstepGcs()
+    gcs.fly_up(20)
+    line = [home_item(), wp(60, 0), wp(120, 0), wp(120, 60, hold=1.0), wp(0, 0)]
+    assert gcs.upload(line) == M.MAV_MISSION_ACCEPTED
+    assert gcs.command(M.MAV_CMD_DO_SET_MODE, 1, 3) == M.MAV_RESULT_ACCEPTED
+    speeds: dict[int, float] = {}
+
+    def at_reached(g: LockstepGcs) -> bool:
+        s = g.v.autopilot.body.state
+        for m in g.of("MISSION_ITEM_REACHED"):
+            speeds.setdefault(m.seq, math.hypot(s.ve, s.vn))
+        return 3 in speeds
+
+    gcs.clear()
+    gcs.run(120.0, until=at_reached)
+    assert speeds[1] > 6.0  # straight on: carried through at speed
+    assert speeds[2] < speeds[1]  # a 90 degree corner: slower
+    assert speeds[3] < 1.5  # a hold: stopped
+    assert gcs.command(M.MAV_CMD_DO_SET_MODE, 1, 4) == M.MAV_RESULT_ACCEPTED
+    gcs.send(M.MAVLink_set_position_target_local_ned_message(0, 1, 1, M.MAV_FRAME_LOCAL_NED, 0b110111111000,
+                                                             30.0, -20.0, -25.0, 0, 0, 0, 0, 0, 0, 0, 0))
+    gcs.run(40.0)
+    e, n, u = enu(gcs)
+    assert abs(n - 30.0) < 1.0 and abs(e + 20.0) < 1.0 and abs(u - 25.0) < 0.5
