@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
             bridge.thumbnail.connect(self.on_thumbnail)
             bridge.infraction.connect(self.on_infraction_event)
             bridge.summary.connect(self.on_summary)
+            bridge.evidence.connect(self.on_evidence)
             bridge.error.connect(lambda text: self.statusBar().showMessage(text, 10000))
 
     # ------------------------------------------------------------------ model -> map
@@ -193,6 +194,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"new infraction: {ev.summary}", 8000)
         if self.config.review_service is not None:
             self.review_panel.refresh()
+
+    def on_evidence(self, vehicle_id: str, record) -> None:
+        """An evidence package completed: refresh the review (it may be the one on screen)."""
+        self.statusBar().showMessage(f"evidence {record.evidence_id[:8]} received for {record.infraction_id[:8]}", 8000)
+        if self.config.review_service is not None:
+            current = self.review_panel.current
+            self.review_panel.refresh()
+            if current is not None and current.infraction_id == record.infraction_id:
+                self.review_panel.open(record.infraction_id)
 
     def _on_records(self, records: list) -> None:
         self.map.layer("infractions").set_markers(

@@ -102,7 +102,7 @@ def run_gs(args: argparse.Namespace) -> int:
             except (ValueError, IndexError):
                 print(f"aeropatrol gs: --center wants LAT,LON[,ZOOM], got {args.center!r}", file=sys.stderr)
                 return 2
-        service = session = None
+        service = session = store = None
         if args.db:
             from groundstation.review.service import ReviewService, open_store
 
@@ -122,7 +122,13 @@ def run_gs(args: argparse.Namespace) -> int:
 
             inbox = args.inbox or (Path(args.db).with_suffix(".inbox.sqlite") if args.db and "://" not in args.db
                                    else Path.home() / ".cache" / "aeropatrol" / "gs_inbox.sqlite")
-            bridge = DatalinkBridge(inbox, tuple(args.datalink_listen), tuple(args.datalink_connect))
+            sink = None
+            if store is not None:
+                from groundstation.ingest import StoreIngest
+
+                root = Path(args.db).parent / "evidence" if "://" not in args.db else Path.home() / ".cache" / "aeropatrol" / "evidence"
+                sink = StoreIngest(store, root)
+            bridge = DatalinkBridge(inbox, tuple(args.datalink_listen), tuple(args.datalink_connect), sink=sink)
         window = MainWindow(AppConfig(connect=None if args.sitl else args.connect, tile_source=tiles, zones=zones,
                                       review_service=service, session=session, datalink=bridge, center=center))
         if args.sitl:

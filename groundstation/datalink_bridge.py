@@ -21,8 +21,11 @@ class DatalinkBridge(QObject):
     error = pyqtSignal(str)
 
     def __init__(self, inbox_path: str | Path, listen: tuple[str, ...] = (), connect: tuple[str, ...] = (),
-                 parent: QObject | None = None) -> None:
+                 sink=None, parent: QObject | None = None) -> None:
+        """``sink`` (e.g. ``groundstation.ingest.StoreIngest``) files infractions/evidence on the worker thread
+        before the UI hears of them."""
         super().__init__(parent)
+        self.sink = sink
         self.inbox_path = Path(inbox_path)
         self.listen = tuple(listen)
         self.connect_to = tuple(connect)
@@ -37,10 +40,26 @@ class DatalinkBridge(QObject):
         def on_tracks(_fleet: str, vehicle: str, item) -> None:
             self.tracks.emit(vehicle, list(item.tracks) if isinstance(item, TrackBatch) else [item])
 
+        def on_infraction(_fleet: str, vehicle: str, ev) -> None:
+            if self.sink is not None:
+                try:
+                    self.sink.infraction(ev)
+                except Exception as exc:  # the inbox still holds it; say so, do not stop the link
+                    self.error.emit(f"infraction {ev.infraction_id} not filed in the store: {exc}")
+            self.infraction.emit(vehicle, ev)
+
+        def on_evidence(_fleet: str, vehicle: str, rec) -> None:
+            if self.sink is not None:
+                try:
+                    self.sink.evidence(rec)
+                except Exception as exc:
+                    self.error.emit(f"evidence {rec.evidence_id} not filed in the store: {exc}")
+            self.evidence.emit(vehicle, rec)
+
         callbacks = GroundCallbacks(
             on_tracks=on_tracks,
-            on_infraction=lambda _f, v, ev: self.infraction.emit(v, ev),
-            on_evidence=lambda _f, v, rec: self.evidence.emit(v, rec),
+            on_infraction=on_infraction,
+            on_evidence=on_evidence,
             on_thumbnail=lambda _f, v, th: self.thumbnail.emit(v, th),
             on_summary=lambda _f, v, s: self.summary.emit(v, s),
         )

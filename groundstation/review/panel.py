@@ -2,6 +2,7 @@
 measurements with uncertainty), decisions with a note, export, and the item's audit trail."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +47,20 @@ def describe_measurements(record) -> str:
             f"{' — “' + record.status_note + '”' if record.status_note else ''}</p>"
             f"<table cellspacing=4><tr><th align=left>measurement</th><th>value</th><th>uncertainty</th></tr>"
             f"{''.join(rows)}{''.join(extra)}</table>")
+
+
+def evidence_series(record, folder: Path | None) -> tuple[list, list]:
+    """(profile, track) of an infraction: from the store's details, else from the package's infraction.json
+    (infractions received over the data link carry them only in their evidence package)."""
+    profile, track = record.details.get("profile") or [], record.details.get("track") or []
+    if (not profile or not track) and folder is not None and (folder / "infraction.json").is_file():
+        try:
+            doc = json.loads((folder / "infraction.json").read_text())
+        except (OSError, ValueError):
+            doc = {}
+        profile = profile or doc.get("profile") or []
+        track = track or doc.get("track") or []
+    return profile, track
 
 
 class ReviewPanel(QWidget):
@@ -196,10 +211,11 @@ class ReviewPanel(QWidget):
         self.current = rec
         ev = rec.event
         self.info.setHtml(describe_measurements(rec))
-        m = ev.measurements
-        self.profile.set_profile(rec.details.get("profile", []), m.get("limit_kmh"), m.get("threshold_kmh"),
-                                 float(ev.uncertainty.get("k_sigma", 2.0)), (ev.start_s, ev.end_s))
         folder = self.service.evidence_dir(infraction_id)
+        profile, track = evidence_series(rec, folder)
+        m = ev.measurements
+        self.profile.set_profile(profile, m.get("limit_kmh"), m.get("threshold_kmh"),
+                                 float(ev.uncertainty.get("k_sigma", 2.0)), (ev.start_s, ev.end_s))
         keys = sorted(folder.glob("keyframe_*.jpg")) if folder else []
         self.key_frame.set_image(QImage(str(keys[0])) if keys else None,
                                  "no key frame (evidence package not received yet)")
@@ -207,7 +223,7 @@ class ReviewPanel(QWidget):
         tm = folder / "track_map.png" if folder else None
         self.track_map.set_image(QImage(str(tm)) if tm is not None and tm.is_file() else None, "no track map")
         self.infractionSelected.emit(infraction_id, ev.lat, ev.lon)
-        self.trackSelected.emit([(float(p[1]), float(p[2])) for p in rec.details.get("track", []) if len(p) >= 3])
+        self.trackSelected.emit([(float(p[1]), float(p[2])) for p in track if len(p) >= 3])
         self._load_audit()
         self._update_enabled()
         self._message(True, f"viewing {infraction_id} ({rec.status})"

@@ -12,7 +12,8 @@ from PyQt5.QtGui import QColor, QImage
 from datalink import synthetic
 from datalink.config import LinkConfig
 from datalink.messages import Thumbnail, ThumbBox, VehicleSummary
-from datalink.onboard import OnboardLink
+from datalink.budget import BudgetConfig
+from datalink.onboard import OnboardLink, ReliableConfig
 from datalink.outbox import MemoryOutbox
 from groundstation.app import AppConfig, MainWindow
 from groundstation.datalink_bridge import DatalinkBridge
@@ -75,3 +76,71 @@ def test_gs_datalink_feed_reaches_map_and_video(qtbot, tmp_path, screenshot):
         onboard.stop()
         bridge.stop()
         window.close()
+
+
+def test_gs_onboard_infractions_and_evidence_reach_the_review_queue(qtbot, tmp_path):
+    """Onboard store (real evidence packages) -> StoreOutbox -> Zenoh -> ground inbox -> StoreIngest -> review."""
+    from groundstation.ingest import StoreIngest
+    from groundstation.review.service import ReviewService
+    from infractions.store import open_store
+    from infractions.store.outbox import StoreOutbox
+
+    from gs_seed import PASSWORDS, seed_store
+
+    onboard_store, events = seed_store(tmp_path / "onboard.sqlite", tmp_path / "onboard_evidence", n_with_evidence=1)
+    ground_store = open_store(tmp_path / "ground.sqlite")
+    admin = ground_store.users.add("admin", PASSWORDS["admin"], "admin")
+    port = _free_port()
+    bridge = DatalinkBridge(tmp_path / "inbox.sqlite", listen=(f"tcp/127.0.0.1:{port}",),
+                            sink=StoreIngest(ground_store, tmp_path / "ground_evidence"))
+    window = MainWindow(AppConfig(datalink=bridge, review_service=ReviewService(ground_store, admin)),
+                        confirm=lambda t, x: True)
+    qtbot.addWidget(window)
+    assert bridge.start()
+    onboard = OnboardLink(LinkConfig(connect=(f"tcp/127.0.0.1:{port}",)), "city", "uav1", StoreOutbox(onboard_store),
+                          BudgetConfig(kbps=0.0, chunk_size=65536),
+                          ReliableConfig(ack_timeout_s=0.5, max_retry_s=1.0, outbox_poll_s=0.2)).start()
+    try:
+        qtbot.waitUntil(lambda: len(window.review_panel.records) == len(events)
+                        and bool(ground_store.records.evidence_for(events[0].infraction_id)), timeout=30000)
+        qtbot.waitUntil(lambda: not StoreOutbox(onboard_store).pending_ids(), timeout=20000)  # all acknowledged
+    finally:
+        onboard.stop()
+        bridge.stop()
+    panel = window.review_panel
+    assert panel.select(events[0].infraction_id)
+    assert panel.key_frame.has_image() and len(panel.clip.frames) == 8
+    assert len(panel.profile.samples) == 24  # read from the package's infraction.json
+    assert panel.select(events[1].infraction_id) and not panel.key_frame.has_image()  # no package for this one
+    assert panel.select(events[0].infraction_id)
+    assert panel.decide("confirmed", note="seen on the clip")
+    assert ground_store.records.get(events[0].infraction_id).status == "confirmed"
+    window.close()
+    onboard_store.close()
+    ground_store.close()
+
+
+def test_gs_ingest_refuses_unsafe_zip(tmp_path):
+    import zipfile
+
+    from groundstation.ingest import EvidenceUnpackError, unpack_package
+
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("00001_x/../../escape.txt", b"nope")
+    with pytest.raises(EvidenceUnpackError, match="unsafe"):
+        unpack_package(bad, tmp_path / "out")
+    assert not (tmp_path / "escape.txt").exists()
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.writestr("a/manifest.json", b"{}")
+        zf.writestr("b/manifest.json", b"{}")
+    with pytest.raises(EvidenceUnpackError, match="one package directory"):
+        unpack_package(two, tmp_path / "out")
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("00002_eid/manifest.json", b"{}")
+        zf.writestr("00002_eid/sub/keyframe_0.jpg", b"jpg")
+    out = unpack_package(good, tmp_path / "out")
+    assert out == tmp_path / "out" / "00002_eid" and (out / "sub" / "keyframe_0.jpg").read_bytes() == b"jpg"
+    assert unpack_package(good, tmp_path / "out") == out  # a replay is a no-op
