@@ -147,14 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sim_s = 120.0 if args.quick else 600.0
     window = 4.0 if args.quick else 10.0
-    base = lockstep_patrol(sim_s, streams=False)
-    full = lockstep_patrol(sim_s, streams=True)
+    repeats = 1 if args.quick else 3
+    # best of N: the machine is shared, the minimum is the least disturbed run
+    base = min((lockstep_patrol(sim_s, streams=False) for _ in range(repeats)), key=lambda r: r["wall_s"])
+    full = min((lockstep_patrol(sim_s, streams=True) for _ in range(repeats)), key=lambda r: r["wall_s"])
     cpu = [cpu_at_real_time(n, window) for n in (1, 4, 16)]
     result = {"lockstep_no_streams": base, "lockstep_standard_streams": full, "cpu_1x": cpu}
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"lockstep patrol, {full['sim_s']:.0f} s sim, standard streams: {full['wall_s']:.2f} s wall "
+    print(f"lockstep patrol (best of {repeats}), {full['sim_s']:.0f} s sim, standard streams: {full['wall_s']:.2f} s wall "
           f"= {full['sim_s'] / full['wall_s']:.0f}x real time ({full['msgs']} messages, {full['bytes'] / 1e6:.2f} MB; "
           f"flew {full['distance_km']:.2f} km in {full['mode']})")
     print(f"  baseline without streams: {base['wall_s']:.2f} s wall = {base['sim_s'] / base['wall_s']:.0f}x; "

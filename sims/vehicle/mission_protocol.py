@@ -29,6 +29,8 @@ class _Upload:
     items: list[MissionItem] = field(default_factory=list)
     last_rx: float = 0.0
     last_request: float = 0.0
+    #: MISSION_REQUEST_INT until the client answers with a float MISSION_ITEM (then MISSION_REQUEST, as PX4 does).
+    int_mode: bool = True
 
     @property
     def expected(self) -> int:
@@ -68,7 +70,8 @@ class MissionProtocol:
 
     def _request(self, up: _Upload) -> None:
         up.last_request = self.clock()
-        up.link.send(mavlink.MAVLink_mission_request_int_message(up.sysid, up.compid, up.expected, up.mission_type))
+        request = mavlink.MAVLink_mission_request_int_message if up.int_mode else mavlink.MAVLink_mission_request_message
+        up.link.send(request(up.sysid, up.compid, up.expected, up.mission_type))
 
     def items_for_download(self, mission_type: int) -> list[MissionItem]:
         """The list as the vehicle reports it (ArduPilot: item 0 replaced by the current home)."""
@@ -143,6 +146,7 @@ class MissionProtocol:
             self._ack(link, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mission_type)
             return
         up.link = link
+        up.int_mode = msg.get_type() == "MISSION_ITEM_INT"
         if msg.seq != up.expected:
             if msg.seq > up.expected:
                 self._request(up)  # skipped one: ask again for the missing item

@@ -10,8 +10,10 @@ def test_mission_item_float_upload_and_download_with_home_as_item_0() -> None:
     items = [home_item(), takeoff_item(), wp(50, 0), wp(50, 50)]
     gcs.send(M.MAVLink_mission_count_message(1, 1, len(items), 0))
     for seq in range(len(items)):
-        gcs.run(0.05, until=lambda g: g.of("MISSION_REQUEST_INT"))
-        assert [m.seq for m in gcs.of("MISSION_REQUEST_INT")] == [seq]
+        gcs.run(0.05, until=lambda g: g.of("MISSION_REQUEST_INT") or g.of("MISSION_REQUEST"))
+        # MISSION_REQUEST_INT first; once the client sends float items it is asked in the float protocol
+        kind = "MISSION_REQUEST_INT" if seq == 0 else "MISSION_REQUEST"
+        assert [m.seq for m in gcs.of(kind)] == [seq]
         gcs.clear()
         frame, cmd, p1, p2, p3, p4, lat, lon, alt = items[seq]
         float_frame = {M.MAV_FRAME_GLOBAL_INT: M.MAV_FRAME_GLOBAL, REL: M.MAV_FRAME_GLOBAL_RELATIVE_ALT}[frame]
