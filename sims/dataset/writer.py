@@ -32,6 +32,7 @@ class DatasetSpec:
     frames_per_town: int = 100
     alt_range_m: tuple[float, float] = (30.0, 150.0)
     jpeg_quality: tuple[int, int] = (70, 95)
+    half_extent_m: float = 300.0
 
 
 def yolo_lines(boxes: np.ndarray, cls: np.ndarray, width: int, height: int) -> list[str]:
@@ -69,7 +70,7 @@ def _random_pose(rng: np.random.Generator, town, snap, spec: DatasetSpec):
     from geo.pose import GimbalAttitude, PoseSample
 
     alt = float(np.exp(rng.uniform(np.log(spec.alt_range_m[0]), np.log(spec.alt_range_m[1]))))
-    pitch_deg = float(-90.0 + rng.uniform(0, 1) ** 1.3 * 65.0) if rng.random() < 0.8 else -90.0
+    pitch_deg = float(-90.0 + rng.uniform(0, 1) ** 1.3 * 65.0) if rng.random() < 0.8 else -90.0  # nadir..-25
     yaw = float(rng.uniform(-math.pi, math.pi))
     half = town.spec.half_extent_m * 0.9
     if len(snap) and rng.random() < 0.85:
@@ -102,7 +103,8 @@ def _render_town_chunk(args: tuple) -> list[dict]:
     rng = np.random.default_rng([spec.seed, town_seed, traffic_seed])
     lat = 47.0 + rng.uniform(-5, 5)
     lon = 8.0 + rng.uniform(-5, 5)
-    town = generate_town(TownSpec(lat=float(lat), lon=float(lon), alt_m=float(rng.uniform(0, 800)), seed=town_seed))
+    town = generate_town(TownSpec(lat=float(lat), lon=float(lon), alt_m=float(rng.uniform(0, 800)), seed=town_seed,
+                                 half_extent_m=spec.half_extent_m))
     sun_az, sun_el = float(rng.uniform(0, 360)), float(rng.uniform(25, 70))
     ortho = render_orthophoto(town, sun_azimuth_deg=sun_az, sun_elevation_deg=sun_el)
     scenario = TrafficScenario(seed=traffic_seed, vehicles=int(rng.integers(120, 450)), parked=int(rng.integers(60, 300)),

@@ -357,6 +357,10 @@ class TrafficSim:
             else:
                 pool = self._entry_outer if self.kind[i] in ("bus", "truck", "bicycle") else self._entry_lanes
                 self.path[i] = int(self.rng.choice(pool))
+                if KINDS[self.kind[i]].speed[1] == 0:  # motor vehicles adopt the new road's limit
+                    limit = (self.paths.infos[self.path[i]].speed_limit_kmh or 30.0) / 3.6
+                    self.v0[i] = limit * self.rng.uniform(0.82, 0.98)
+                    self.v[i] = min(self.v[i], self.v0[i])
             self.s[i] = 0.0
 
     # ---------------------------------------------------------------- outputs
