@@ -99,7 +99,19 @@ class MissionClient:
         self.window = window
         self.timeout_s = timeout_s
         self.max_resends = max_resends_per_step
+        self.give_up_s = 10.0  # no progress for this long ends a transfer (ArduPilot itself gives up after 8 s)
+        self.min_timeout_s = 0.05
         self._flavour = flavour
+        self._srtt: float | None = None
+
+    def rto(self) -> float:
+        """Resend timeout: 4x the smoothed request round trip, within [min_timeout_s, timeout_s]."""
+        if self._srtt is None:
+            return self.timeout_s
+        return max(self.min_timeout_s, min(self.timeout_s, 4.0 * self._srtt + 0.02))
+
+    def _sample_rtt(self, rtt: float) -> None:
+        self._srtt = rtt if self._srtt is None else 0.8 * self._srtt + 0.2 * rtt
 
     @property
     def flavour(self) -> Flavour:
@@ -129,24 +141,37 @@ class MissionClient:
         resends = 0
         highest = -1
         last_sent: int | None = None
+        sent_at: dict[int, float] = {}
+        resent: set[int] = set()
+        highest_sent = -1
+        speculate = self.flavour is Flavour.ARDUPILOT  # accepts the expected seq even when its request was lost
         count_msg = mavlink2.MAVLink_mission_count_message(ts, tc, count, mission_type)
+        name = MissionType(mission_type).name.lower()
         with self.link.subscribe(REQUEST_TYPES | {"MISSION_ACK"}) as sub:
             self.link.send(count_msg)
-            misses = 0
+            progress_at = time.monotonic()
             while True:
-                msg = sub.get(self.timeout_s)
+                msg = sub.get(self.rto())
                 if msg is None:
-                    misses += 1
-                    if misses > self.max_resends:
-                        if highest == count - 1 and self._count_matches(mission_type, count):
+                    if time.monotonic() - progress_at > self.give_up_s:
+                        if highest_sent == count - 1 and self._count_matches(mission_type, count):
                             break  # the final ACK was lost but the vehicle holds the whole list
-                        raise MissionTimeout(f"upload {MissionType(mission_type).name.lower()}: vehicle stopped "
-                                             f"answering after item {highest} of {count}")
+                        raise MissionTimeout(f"upload {name}: vehicle stopped answering after item {highest} "
+                                             f"of {count}")
                     resends += 1
                     if last_sent is None:
                         self.link.send(count_msg)
-                    else:
-                        self.link.send(item_to_message(wire[last_sent], ts, tc))
+                        continue
+                    # our item or the vehicle's next request was lost. ArduPilot stores whatever seq it
+                    # expects, requested or not: resend the item and the next few (go-back-N). PX4 ends a
+                    # transfer on an unrequested item, and re-requests by itself (250 ms): send nothing.
+                    if self.flavour is Flavour.PX4:
+                        continue
+                    upto = min(count, last_sent + (self.window if speculate else 1))
+                    for k in range(last_sent, upto):
+                        resent.add(k)
+                        highest_sent = max(highest_sent, k)
+                        self.link.send(item_to_message(wire[k], ts, tc))
                     continue
                 if getattr(msg, "mission_type", 0) != mission_type:
                     continue
@@ -154,20 +179,28 @@ class MissionClient:
                     continue
                 if msg.get_type() == "MISSION_ACK":
                     if msg.type == mavlink2.MAV_MISSION_ACCEPTED:
-                        if highest == count - 1 or count == 0:
+                        if highest_sent == count - 1:
                             break
                         continue  # a stale ACK from an earlier transfer
                     if last_sent is None and msg.type == mavlink2.MAV_MISSION_OPERATION_CANCELLED:
-                        continue
+                        continue  # the end of an earlier, abandoned transfer
+                    if last_sent is not None and msg.type == mavlink2.MAV_MISSION_INVALID_SEQUENCE:
+                        continue  # ArduPilot's answer to a duplicate item; the transfer goes on
                     raise MissionAckError(mission_type, msg.type, "upload")
                 seq = msg.seq
                 if not 0 <= seq < count:
                     continue
-                misses = 0
-                if last_sent is not None and seq == last_sent:
+                now = time.monotonic()
+                if seq > highest:
+                    progress_at = now
+                    if seq - 1 in sent_at and seq - 1 == highest and seq - 1 not in resent:  # Karn's rule
+                        self._sample_rtt(now - sent_at[seq - 1])
+                elif last_sent is not None and seq <= last_sent:
                     resends += 1
                 highest = max(highest, seq)
                 last_sent = seq
+                sent_at.setdefault(seq, now)
+                highest_sent = max(highest_sent, seq)
                 self.link.send(item_to_message(wire[seq], ts, tc))
         return TransferResult(mission_type, len(items), time.monotonic() - started, resends)
 
@@ -202,29 +235,32 @@ class MissionClient:
         count = self._request_count(mission_type)
         ts, tc = self._target()
         items: dict[int, MissionItem] = {}
-        misses = 0
+        progress_at = time.monotonic()
         with self.link.subscribe({"MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK"}) as sub:
             while len(items) < count:
                 # pipelined: ask for the lowest `window` missing items, then collect answers in any order
                 missing = [s for s in range(count) if s not in items][:self.window]
                 for seq in missing:
                     self.link.send(mavlink2.MAVLink_mission_request_int_message(ts, tc, seq, mission_type))
-                deadline = time.monotonic() + self.timeout_s
+                sent = time.monotonic()
+                deadline = sent + self.rto()
                 got_any = False
                 while (msg := sub.get(deadline - time.monotonic())) is not None:
                     if getattr(msg, "mission_type", 0) != mission_type:
                         continue
                     if msg.get_type() == "MISSION_ACK":
-                        if msg.type != mavlink2.MAV_MISSION_ACCEPTED:
+                        if msg.type not in (mavlink2.MAV_MISSION_ACCEPTED, mavlink2.MAV_MISSION_INVALID_SEQUENCE):
                             raise MissionAckError(mission_type, msg.type, "download")
-                        continue
+                        continue  # late acks of an earlier upload
                     if 0 <= msg.seq < count and msg.seq not in items:
                         items[msg.seq] = item_from_message(msg)
+                        progress_at = time.monotonic()
+                        if not got_any:
+                            self._sample_rtt(time.monotonic() - sent)
                         got_any = True
                     if all(s in items for s in missing):
                         break
-                misses = 0 if got_any else misses + 1
-                if misses > self.max_resends:
+                if time.monotonic() - progress_at > self.give_up_s:
                     first = min(s for s in range(count) if s not in items)
                     raise MissionTimeout(f"download {MissionType(mission_type).name.lower()}: "
                                          f"item {first} of {count} never came")

@@ -115,8 +115,9 @@ def _assert_full_patrol(result, rec, final, ctl, lossy: bool = False) -> None:
     resumed = next(e for e in result.events if e.phase is Phase.RESUMING)
     assert retask.data["resume_seq"] == resumed.data["seq"] >= 2
     # the orbit circled the incident at its radius (after flying in to the circle)
-    on_circle = rec.orbit_dist[len(rec.orbit_dist) // 3:]
-    assert on_circle and min(on_circle) > ORBIT_R * 0.6 and max(on_circle) < ORBIT_R * 1.5
+    arrived = next(i for i, d in enumerate(rec.orbit_dist) if d < ORBIT_R * 1.2)
+    on_circle = rec.orbit_dist[arrived:]
+    assert len(on_circle) > 50 and min(on_circle) > ORBIT_R * 0.6 and max(on_circle) < ORBIT_R * 1.5
     assert any(e.message.startswith("lap 1 of 1 completed") for e in result.events)
     # mission progress: the last waypoint was reached, and every reached item was reached at its position
     offset = ctl._offset
