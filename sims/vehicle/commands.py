@@ -218,7 +218,7 @@ class CommandHandler:
 
     def request_message(self, c: Cmd, link) -> int:
         msg_id = as_int(c.p[0])
-        if msg_id == M.MAVLINK_MSG_ID_MISSION_ITEM_REACHED:
+        if msg_id == M.MAVLINK_MSG_ID_MISSION_ITEM_REACHED or msg_id in link.streams.exclude:
             return UNSUPPORTED
         return self._send_one(link, msg_id)
 

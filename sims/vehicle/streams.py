@@ -16,7 +16,7 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_EXTRA1: (M.MAVLINK_MSG_ID_ATTITUDE,),
     M.MAV_DATA_STREAM_EXTRA2: (M.MAVLINK_MSG_ID_VFR_HUD,),
     M.MAV_DATA_STREAM_EXTRA3: (M.MAVLINK_MSG_ID_SYSTEM_TIME, M.MAVLINK_MSG_ID_BATTERY_STATUS,
-                               M.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS),
+                               M.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS, M.MAVLINK_MSG_ID_EKF_STATUS_REPORT),
 }
 
 #: Rate (Hz) used when SET_MESSAGE_INTERVAL asks for the default (interval 0).
@@ -26,7 +26,7 @@ DEFAULT_RATE_HZ: dict[int, float] = {
     M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: 4.0, M.MAVLINK_MSG_ID_LOCAL_POSITION_NED: 4.0,
     M.MAVLINK_MSG_ID_ATTITUDE: 10.0, M.MAVLINK_MSG_ID_VFR_HUD: 4.0, M.MAVLINK_MSG_ID_SYSTEM_TIME: 1.0,
     M.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0, M.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS: 10.0,
-    M.MAVLINK_MSG_ID_HOME_POSITION: 0.5, M.MAVLINK_MSG_ID_HEARTBEAT: 1.0,
+    M.MAVLINK_MSG_ID_HOME_POSITION: 0.5, M.MAVLINK_MSG_ID_HEARTBEAT: 1.0, M.MAVLINK_MSG_ID_EKF_STATUS_REPORT: 2.0,
 }
 
 #: REQUEST_DATA_STREAM rates a typical GCS asks for (MAVProxy/QGC defaults), used by the benchmark.
@@ -45,14 +45,17 @@ PX4_DEFAULT_RATES_HZ: dict[int, float] = {
 }
 
 STREAMABLE = frozenset(DEFAULT_RATE_HZ) - {M.MAVLINK_MSG_ID_HEARTBEAT}
+#: ArduPilot-only messages a PX4 vehicle never sends.
+ARDUPILOT_ONLY = frozenset({M.MAVLINK_MSG_ID_EKF_STATUS_REPORT})
 
 
 class StreamSet:
     """Message intervals of one link (sim seconds) and when each is next due."""
 
-    def __init__(self) -> None:
+    def __init__(self, exclude: frozenset[int] = frozenset()) -> None:
         self.interval: dict[int, float] = {}
         self.next_due: dict[int, float] = {}
+        self.exclude = exclude
 
     def set_rate(self, msg_id: int, rate_hz: float, now: float) -> None:
         """Stream msg_id at rate_hz (<= 0 stops it)."""
@@ -68,11 +71,12 @@ class StreamSet:
         groups = STREAM_GROUPS.values() if stream_id == M.MAV_DATA_STREAM_ALL else [STREAM_GROUPS.get(stream_id, ())]
         for group in groups:
             for msg_id in group:
-                self.set_rate(msg_id, rate_hz if start else 0.0, now)
+                if msg_id not in self.exclude:
+                    self.set_rate(msg_id, rate_hz if start else 0.0, now)
 
     def set_interval_us(self, msg_id: int, interval_us: float, now: float) -> bool:
         """SET_MESSAGE_INTERVAL semantics: -1 stop, 0 default rate, else the interval. False if not streamable."""
-        if msg_id not in STREAMABLE:
+        if msg_id not in STREAMABLE or msg_id in self.exclude:
             return False
         if interval_us < 0:
             self.set_rate(msg_id, 0.0, now)

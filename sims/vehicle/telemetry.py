@@ -196,6 +196,21 @@ def gimbal_device_attitude_status(v: "SimVehicle"):
         float("nan"), 1)
 
 
+def ekf_status_report(v: "SimVehicle"):
+    """EKF_STATUS_REPORT (ArduPilot): solution flags and normalised variances (1.0 = at the failsafe limit)."""
+    g = v.autopilot.gps
+    flags = M.EKF_ATTITUDE | M.EKF_VELOCITY_VERT | M.EKF_POS_VERT_ABS | M.EKF_POS_HORIZ_REL | M.EKF_PRED_POS_HORIZ_REL
+    if g.has_3d_fix:
+        flags |= M.EKF_VELOCITY_HORIZ | M.EKF_POS_HORIZ_ABS | M.EKF_PRED_POS_HORIZ_ABS
+        pos_var = 0.05 + 0.05 * g.hdop
+    else:
+        flags |= M.EKF_CONST_POS_MODE
+        pos_var = min(1.5, 0.3 + 0.1 * math.sqrt(sum(d * d for d in v.autopilot.est_drift)))
+    if v.clock.now < 1.0:
+        flags = M.EKF_UNINITIALIZED
+    return M.MAVLink_ekf_status_report_message(flags, 0.05 if g.has_3d_fix else 0.8, pos_var, 0.1, 0.03, 0.0, 0.0)
+
+
 def autopilot_version(v: "SimVehicle"):
     """AUTOPILOT_VERSION: capabilities (mission int, command int, fence, rally, MAVLink 2) and a version."""
     caps = (M.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT | M.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
@@ -229,4 +244,5 @@ BUILDERS: dict[int, Callable] = {
     M.MAVLINK_MSG_ID_FENCE_STATUS: fence_status,
     M.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS: gimbal_device_attitude_status,
     M.MAVLINK_MSG_ID_AUTOPILOT_VERSION: autopilot_version,
+    M.MAVLINK_MSG_ID_EKF_STATUS_REPORT: ekf_status_report,
 }

@@ -22,7 +22,7 @@ from .mission_store import FENCE, MISSION, MissionItem, MissionStore
 from .modes import Flavour, Mode, mode_name
 from .params import ParamError, ParamStore
 from .pose import TruePose
-from .streams import PX4_DEFAULT_RATES_HZ, StreamSet
+from .streams import ARDUPILOT_ONLY, PX4_DEFAULT_RATES_HZ, StreamSet
 from .telemetry import BUILDERS, heartbeat
 
 M = mavlink
@@ -81,7 +81,7 @@ class SimVehicle:
         return [s.endpoint for s in self.servers] + [l.endpoint for l in self.links if isinstance(l, UdpOutLink)]
 
     def _add_link(self, link: Link) -> Link:
-        link.streams = StreamSet()
+        link.streams = StreamSet(ARDUPILOT_ONLY if self.flavour is Flavour.PX4 else frozenset())
         if self.flavour is Flavour.PX4:  # PX4 streams by default; ArduPilot waits to be asked
             for msg_id, rate in PX4_DEFAULT_RATES_HZ.items():
                 link.streams.set_rate(msg_id, rate, self.clock.now)

@@ -72,9 +72,14 @@ def test_gps_loss_in_flight_lands_and_reports_no_fix() -> None:
     gcs = LockstepGcs()
     gcs.fly_up(15)
     gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_GPS_RAW_INT, 200_000)
+    assert gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_EKF_STATUS_REPORT, 200_000) == 0
+    gcs.run(0.5)
+    assert gcs.of("EKF_STATUS_REPORT")[-1].flags & M.EKF_POS_HORIZ_ABS
     gcs.v.lose_gps(30.0)
     gcs.run(3.0)
     assert gcs.of("GPS_RAW_INT")[-1].fix_type == 1 and gcs.of("GPS_RAW_INT")[-1].satellites_visible == 0
+    ekf = gcs.of("EKF_STATUS_REPORT")[-1]
+    assert not ekf.flags & M.EKF_POS_HORIZ_ABS and ekf.flags & M.EKF_CONST_POS_MODE
     assert gcs.v.mode.name == "LAND"
     gcs.run(60.0, until=lambda g: not g.v.armed)
     assert not gcs.v.armed and abs(gcs.v.true_pose().alt_amsl_m - HOME[2]) < 0.05

@@ -90,6 +90,8 @@ def test_heartbeat_and_mode_changes_on_the_wire() -> None:
     assert hb.autopilot == M.MAV_AUTOPILOT_PX4 and hb.custom_mode == (4 << 16) | (3 << 24)  # AUTO.LOITER (Hold)
     assert px4.of("GLOBAL_POSITION_INT"), "PX4 streams without being asked"
     assert px4.command(M.MAV_CMD_DO_SET_MODE, 1, 4, 6) == M.MAV_RESULT_ACCEPTED and px4.v.mode is Mode.LAND
+    # ArduPilot-only messages are not offered by the PX4 flavour
+    assert px4.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_EKF_STATUS_REPORT, 500_000) == M.MAV_RESULT_FAILED
 
 
 def test_start_up_overrides_are_not_persisted(tmp_path: Path) -> None:
