@@ -19,7 +19,7 @@ from typing import Callable
 from geo.frames import LocalFrame
 
 from flight.backend import VehicleBackend
-from flight.commands import CommandDenied, CommandError, CommandTemporarilyRejected
+from flight.commands import CommandError, CommandTimeout, CommandUnsupported
 from flight.mission import Cmd, MissionPlan, MissionType
 from flight.mission_protocol import MissionError
 from flight.modes import LANDING_MODES, RETURN_MODES, Flavour, Intent, canonical, intent_mode
@@ -93,6 +93,7 @@ class ControllerConfig:
     orbit_acceptance_m: float = 4.0
     orbit_point_timeout_s: float = 60.0
     arrive_m: float = 5.0
+    jump_settle_s: float = 3.0  # with DO_JUMP loops, stopped this long at the last waypoint = mission over
     mode_grace_s: float = 3.0
     poll_s: float = 0.05
 
@@ -159,6 +160,7 @@ class MissionController:
         self._laps_done = 0
         self._lap_reached_base = 0
         self._left_last = False
+        self._stopped_since: float | None = None
         self._resume_seq: int | None = None
         self._outcome = "completed"
         self._reason = ""
@@ -244,7 +246,8 @@ class MissionController:
         try:
             self._connect()
             self._preflight()
-            self._upload_mission()
+            if not self._abort_queued():
+                self._upload_mission()
             if self._take_request_if("abort"):
                 self._outcome, self._reason = "aborted", "aborted before arming"
                 self._to(Phase.DISARMED, "aborted on the ground")
@@ -289,7 +292,10 @@ class MissionController:
     def _preflight(self) -> None:
         self._to(Phase.PREFLIGHT)
         cfg = self.config
-        ready = self.backend.wait_state(lambda s: not preflight_problems(s, cfg), cfg.preflight_timeout_s)
+        ready = self.backend.wait_state(lambda s: not preflight_problems(s, cfg) or self._abort_queued(),
+                                        cfg.preflight_timeout_s)
+        if self._abort_queued():
+            return
         if ready is None:
             problems = preflight_problems(self.backend.state(), cfg)
             raise PreflightFailed("preflight failed: " + "; ".join(problems))
@@ -323,8 +329,8 @@ class MissionController:
             try:
                 self.backend.arm()
                 break
-            except (CommandTemporarilyRejected, CommandDenied, CommandError) as exc:
-                if time.monotonic() > deadline or type(exc).__name__ == "CommandUnsupported":
+            except CommandError as exc:
+                if time.monotonic() > deadline or isinstance(exc, (CommandUnsupported, CommandTimeout)):
                     raise
                 self._emit("warning", f"arming refused, retrying: {exc}")
                 time.sleep(1.0)
@@ -512,6 +518,10 @@ class MissionController:
         cur_plan = st.mission.current_seq - self._offset
         if 0 <= cur_plan < len(items) and items[cur_plan].command in (Cmd.NAV_RETURN_TO_LAUNCH, Cmd.NAV_LAND):
             self._laps_done += 1
+            if self._laps_done < self.config.laps:
+                self._emit("info", f"lap {self._laps_done} of {self.config.laps} completed", laps=self._laps_done)
+                self._start_patrol(message=f"lap {self._laps_done + 1}")
+                return
             self._expected = RETURN_MODES | LANDING_MODES | self._mission_modes(st)
             self._to(Phase.RETURNING, "mission's return item reached", seq=cur_plan)
             return
@@ -521,12 +531,24 @@ class MissionController:
         last_v = last + self._offset
         if st.mission.current_seq != last_v:
             self._left_last = True  # the vehicle took the new current item (not a stale MISSION_CURRENT)
-        reached = st.mission.reached_count > self._lap_reached_base and st.mission.reached_seq >= last_v
-        if not reached and self._left_last and st.mission.current_seq == last_v and st.position.valid:
+        # with DO_JUMP loops the last waypoint is passed once per loop: only a stop there ends the mission
+        has_jump = any(it.command == Cmd.DO_JUMP for it in items)
+        reached = (not has_jump and st.mission.reached_count > self._lap_reached_base
+                   and st.mission.reached_seq >= last_v)
+        stopped = False
+        if self._left_last and st.mission.current_seq == last_v and st.position.valid:
             item = items[last]
             near = _distance_m(item.lat_deg, item.lon_deg, st.position.lat_deg, st.position.lon_deg) < self.config.arrive_m
-            reached = near and st.position.ground_speed_mps < 1.0
-        if not reached and st.mission.mission_state == 5:  # MISSION_STATE_COMPLETE
+            stopped = near and st.position.ground_speed_mps < 1.0
+        now = time.monotonic()
+        if not stopped:
+            self._stopped_since = None
+        elif self._stopped_since is None:
+            self._stopped_since = now
+        settle = self.config.jump_settle_s if has_jump else 0.0
+        if stopped and now - self._stopped_since >= settle:
+            reached = True
+        if st.mission.mission_state == 5:  # MISSION_STATE_COMPLETE
             reached = True
         if not reached:
             return
@@ -543,6 +565,9 @@ class MissionController:
         return idx[-1] if idx else None
 
     # -- requests -------------------------------------------------------------------------------
+    def _abort_queued(self) -> bool:
+        return any(req[0] == "abort" for req in list(self._requests.queue))
+
     def _take_request_if(self, kind: str) -> bool:
         pending = []
         found = False

@@ -130,3 +130,27 @@ def test_preflight_refuses_low_battery_and_never_arms():
     assert result.phase is Phase.FAILED and result.outcome == "failed"
     assert "battery" in result.reason and "< 30%" in result.reason
     assert not armed and "arming" not in [e.phase.value for e in result.events]
+
+
+def test_planned_loop_with_do_jump_flies_every_lap_then_its_rtl_item():
+    from flight.planning import Home, plan_loop
+
+    home = Home(HOME[0], HOME[1], HOME[2])
+    corners = [(HOME[0] + 0.0004, HOME[1]), (HOME[0] + 0.0004, HOME[1] + 0.0005), (HOME[0], HOME[1] + 0.0005)]
+    plan = plan_loop(corners, home, alt_m=15.0, laps=2).to_mission_plan()
+    assert any(it.command == Cmd.DO_JUMP for it in plan.items) and plan.items[-1].command == Cmd.NAV_RETURN_TO_LAUNCH
+    with running_vehicle("ardupilot", speedup=20, with_vehicle=True) as (ep, veh):
+        backend = PymavlinkBackend(ep)
+        reached = []
+        backend.link.add_listener(lambda m: reached.append(m.seq) if m.get_type() == "MISSION_ITEM_REACHED" else None)
+        ctl = MissionController(backend, plan, ControllerConfig(takeoff_alt_m=15.0))
+        try:
+            result = ctl.run()
+        finally:
+            backend.close()
+        final = veh.true_pose()
+    assert result.ok and result.laps_completed == 1, (result.outcome, result.reason)
+    second = plan.items.index(next(it for it in plan.items if it.command == Cmd.NAV_WAYPOINT)) + 1 + ctl._offset
+    assert reached.count(second) == 2  # the DO_JUMP took the vehicle round the loop twice
+    assert any(e.message == "mission's return item reached" for e in result.events)
+    assert abs(final.lat - HOME[0]) < 3e-5 and abs(final.lon - HOME[1]) < 4e-5 and not final.armed
