@@ -136,8 +136,7 @@ class MainWindow(QMainWindow):
         self.fly.stateChanged.connect(self.on_vehicle)
         self.review_panel.infractionSelected.connect(self._on_review_selected)
         self.review_panel.recordsChanged.connect(self._on_records)
-        self.review_panel.trackSelected.connect(
-            lambda pts: self.map.layer("geometry").set_geometry(lines=[pts]) if pts else None)
+        self.review_panel.trackSelected.connect(self.map.layer("infractions").set_track)
         bridge = self.config.datalink
         if bridge is not None:
             bridge.tracks.connect(self.on_tracks)

@@ -528,6 +528,7 @@ class InfractionLayer(MapLayer):
         super().__init__(z)
         self.markers: dict[str, InfractionMarker] = {}
         self.selected: str | None = None
+        self.track: QPolygonF | None = None  # the selected infraction's track
 
     def set_markers(self, markers: Iterable[InfractionMarker]) -> None:
         self.markers = {m.infraction_id: m for m in markers}
@@ -541,6 +542,16 @@ class InfractionLayer(MapLayer):
         self.selected = infraction_id
         self.update()
 
+    def set_track(self, points: Sequence[tuple[float, float]] | None) -> None:
+        """The selected infraction's track as (lat, lon) points (None or [] to hide)."""
+        self.track = scene_polygon([p[0] for p in points], [p[1] for p in points]) if points else None
+        self.update()
+
+    def paint_scene(self, painter: QPainter) -> None:
+        if self.track is not None and len(self.track) > 1:
+            painter.setPen(cosmetic_pen("#d50000", 2.5))
+            painter.drawPolyline(self.track)
+
     def hit(self, transform: QTransform, px: float, py: float, radius_px: float = 12.0) -> str | None:
         """Id of the marker under a device pixel, if any."""
         best, best_d = None, radius_px
@@ -552,6 +563,11 @@ class InfractionLayer(MapLayer):
         return best
 
     def paint_pixels(self, painter: QPainter, transform: QTransform) -> None:
+        if self.track is not None:
+            painter.setPen(QPen(QColor("white"), 1))
+            painter.setBrush(QColor("#d50000"))
+            for i in range(len(self.track)):
+                painter.drawEllipse(transform.map(self.track[i]), 2.5, 2.5)
         tri = QPolygonF([QPointF(0, -11), QPointF(10, 7), QPointF(-10, 7)])
         painter.setFont(QFont("DejaVu Sans", 9, QFont.Bold))
         for m in self.markers.values():

@@ -93,6 +93,7 @@ def test_gs_review_flow_end_to_end(qtbot, seeded, tmp_path, screenshot):
     assert "71.40" in html and "± 2.10" in html and "speeding.v1" in html
     assert len(panel.profile.samples) == 24 and panel.profile.limit_kmh == 50.0
     assert window.map.layer("infractions").selected == speeding.infraction_id
+    assert len(window.map.layer("infractions").track) == 24  # its track, drawn on the map
     assert window.fly_panel.target[:2] == pytest.approx((speeding.lat, speeding.lon))
     views = _audit(store, target=f"infraction:{speeding.infraction_id}", action="view")
     assert views and views[-1].actor == "rita"
