@@ -38,6 +38,13 @@ class SensorEffects:
         self._noise_neg = np.clip(-noise, 0, 255).astype(np.uint8)
         self.set_exposure(self.exposure)
 
+    def set_look(self, lighting: str, exposure: float) -> None:
+        """Change time of day and exposure without redrawing the noise field."""
+        if lighting not in LIGHTING:
+            raise ValueError(f"lighting must be one of {sorted(LIGHTING)}, got {lighting!r}")
+        self.lighting = lighting
+        self.set_exposure(exposure)
+
     def set_exposure(self, exposure: float) -> None:
         """Rebuild the tone LUT for an exposure multiplier (auto-exposure hunting, clouds)."""
         self.exposure = exposure

@@ -92,6 +92,9 @@ def _random_pose(rng: np.random.Generator, town, snap, spec: DatasetSpec):
 def _render_town_chunk(args: tuple) -> list[dict]:
     """Worker: build one town and its traffic, render ``count`` frames into ``out/images|labels/split``."""
     out, split, town_seed, traffic_seed, first_index, count, spec = args
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per town already fills the cores
     from geo.camera import CameraModel
     from sims.camera.effects import LIGHTING, SensorEffects, jpeg_bytes
     from sims.camera.render import CameraRenderer
@@ -116,6 +119,8 @@ def _render_town_chunk(args: tuple) -> list[dict]:
     img_dir.mkdir(parents=True, exist_ok=True)
     lab_dir.mkdir(parents=True, exist_ok=True)
     renderers: dict[float, CameraRenderer] = {}
+    noise_sigma = float(rng.uniform(1, 5))  # one sensor per town: its noise field is drawn once
+    fx = None
     meta = []
     for i in range(count):
         for _ in range(int(rng.integers(5, 25))):
@@ -127,9 +132,10 @@ def _render_town_chunk(args: tuple) -> list[dict]:
         snap = sim.snapshot()
         pose, alt, pitch = _random_pose(rng, town, snap, spec)
         frame = r.render(pose, snap)
-        fx = SensorEffects(spec.width, spec.height, lighting=str(rng.choice(list(LIGHTING))),
-                           exposure=float(rng.uniform(0.8, 1.2)), noise_sigma=float(rng.uniform(1, 5)),
-                           seed=int(rng.integers(1 << 30)))
+        look, exposure = str(rng.choice(list(LIGHTING))), float(rng.uniform(0.8, 1.2))
+        if fx is None:
+            fx = SensorEffects(spec.width, spec.height, noise_sigma=noise_sigma, seed=int(rng.integers(1 << 30)))
+        fx.set_look(look, exposure)
         shift = rng.normal(0, 1.5, 2) if rng.random() < 0.4 else (0.0, 0.0)
         img = fx.apply(frame.image, (float(shift[0]), float(shift[1])))
         name = f"{split}_{first_index + i:06d}"
@@ -149,7 +155,7 @@ def write_dataset(out: str | Path, spec: DatasetSpec = DatasetSpec(), workers: i
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     jobs = []
-    for split, frames, base in (("train", spec.train_frames, 1), ("val", spec.val_frames, 100_001)):
+    for split, frames, base in (("val", spec.val_frames, 100_001), ("train", spec.train_frames, 1)):  # val first
         k = 0
         while k < frames:
             n = min(spec.frames_per_town, frames - k)

@@ -100,11 +100,11 @@ class _Canvas:
             return
         r0, r1, c0, c1 = win
         m = self.mask(geom, win)
-        for s0 in range(r0, r1, 512):  # row strips keep the float temporaries small
-            s1 = min(r1, s0 + 512)
-            a = m[s0 - r0:s1 - r0].astype(np.float32)[..., None] * (strength / 255.0)
+        for s0 in range(r0, r1, 1024):  # row strips keep the temporaries small
+            s1 = min(r1, s0 + 1024)
+            a = m[s0 - r0:s1 - r0].astype(np.float32) * (strength / 255.0)
             view = self.img[s0:s1, c0:c1]
-            view[:] = (view * (1 - a) + texture.sample(s0, s1, c0, c1) * a).astype(np.uint8)
+            view[:] = cv2.blendLinear(view, texture.sample(s0, s1, c0, c1), 1.0 - a, a)
 
     def darken(self, geom, factor: float) -> None:
         """Multiply the raster by (1 - factor) inside a geometry (shadows)."""
@@ -112,9 +112,9 @@ class _Canvas:
         if win is None or geom.is_empty:
             return
         r0, r1, c0, c1 = win
-        a = self.mask(geom, win).astype(np.float32)[..., None] * (factor / 255.0)
+        a = self.mask(geom, win).astype(np.float32) * (factor / 255.0)
         view = self.img[r0:r1, c0:c1]
-        view[:] = (view * (1 - a)).astype(np.uint8)
+        view[:] = cv2.blendLinear(view, np.zeros_like(view), 1.0 - a, a)
 
     def line(self, line: LineString, colour, width_m: float, img: np.ndarray | None = None) -> None:
         """Draw a polyline ``width_m`` wide."""
@@ -149,14 +149,23 @@ class _Tile:
     def __init__(self, rng: np.random.Generator, base, amp_lo: float, amp_hi: float, grain: float, size: int = 1024):
         n = _noise(rng, (size, size), 160, amp_lo) + _noise(rng, (size, size), 14, amp_hi)
         n += rng.standard_normal((size, size)).astype(np.float32) * grain
-        self.tex = np.clip(np.asarray(base, np.float32)[None, None, :] + n[..., None], 0, 255)
+        self.tex = np.clip(np.asarray(base, np.float32)[None, None, :] + n[..., None], 0, 255).astype(np.uint8)
         self.size = size
 
     def sample(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-        """The texture over a pixel window (float32 BGR)."""
-        rows = np.arange(r0, r1) % self.size
-        cols = np.arange(c0, c1) % self.size
-        return self.tex[rows][:, cols]
+        """The texture over a pixel window (uint8 BGR), repeated with period ``size``."""
+        out = np.empty((r1 - r0, c1 - c0, 3), np.uint8)
+        T = self.size
+        r = r0
+        while r < r1:
+            rr = min(r1, (r // T + 1) * T)
+            c = c0
+            while c < c1:
+                cc = min(c1, (c // T + 1) * T)
+                out[r - r0:rr - r0, c - c0:cc - c0] = self.tex[r % T:r % T + rr - r, c % T:c % T + cc - c]
+                c = cc
+            r = rr
+        return out
 
 
 def _noise(rng: np.random.Generator, shape: tuple[int, int], scale_px: int, amp: float) -> np.ndarray:
@@ -178,7 +187,7 @@ def render_orthophoto(town: Town, res_m: float = 0.1, sun_azimuth_deg: float = 1
     lowfreq = rng.standard_normal((size // 256 + 2, size // 256 + 2)).astype(np.float32) * 12
     for r0 in range(0, size, 512):  # fields: grass texture + large-scale brightness variation
         r1 = min(size, r0 + 512)
-        img[r0:r1] = grass.sample(r0, r1, 0, size).astype(np.uint8)
+        img[r0:r1] = grass.sample(r0, r1, 0, size)
     lf = cv2.resize(lowfreq, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.int16)
     for ch, gain in enumerate((0.6, 1.0, 0.8)):
         img[..., ch] = np.clip(img[..., ch] + (lf * gain).astype(np.int16), 0, 255).astype(np.uint8)

@@ -256,12 +256,15 @@ def generate_town(spec: TownSpec = TownSpec()) -> Town:
     blocks = [shapely.set_precision(b, 0.01) for b in blocks]
     centre = Point(0, 0)
     by_dist = sorted(range(len(blocks)), key=lambda i: blocks[i].centroid.distance(centre))
+    if len(blocks) < 5:
+        raise ValueError(f"TownSpec.half_extent_m={half} is too small for a town (need at least 5 blocks)")
     plaza_i = by_dist[0]
-    big = [i for i in range(len(blocks)) if blocks[i].area > 4000 and i != plaza_i]
-    edge = sorted(big, key=lambda i: -blocks[i].centroid.distance(centre))
-    depot_i = edge[0]
-    school_i = next(i for i in by_dist[1:] if i in big and i != depot_i)
-    park_i = next(i for i in by_dist[2:] if i not in (depot_i, school_i, plaza_i))
+    others = [i for i in by_dist if i != plaza_i]
+    big = [i for i in others if blocks[i].area > 4000] or sorted(others, key=lambda i: -blocks[i].area)[:3]
+    depot_i = max(big, key=lambda i: blocks[i].centroid.distance(centre))
+    school_i = next((i for i in others if i in big and i != depot_i), next(i for i in others if i != depot_i))
+    park_i = next((i for i in by_dist[2:] if i not in (depot_i, school_i, plaza_i)),
+                  next(i for i in others if i not in (depot_i, school_i)))
     commercial = {i for i in by_dist[3:9] if i not in (depot_i, school_i, park_i)}
 
     buildings: list[Building] = []
