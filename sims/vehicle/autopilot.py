@@ -15,10 +15,11 @@ from .gimbal import Gimbal
 from .gps import GpsModel
 from .guidance import Descend, GoTo, Hold, NavTarget, VelocityCmd, velocity_for
 from .mission_executor import RUN_RTL, MissionExecutor
-from .mission_store import ABSOLUTE_FRAMES, MISSION, RALLY, MissionItem, MissionStore
+from .mission_store import ABSOLUTE_FRAMES, RALLY, MissionItem, MissionStore
 from .modes import ARMABLE_MODES, POSITION_MODES, Flavour, Mode, mode_name
 from .params import ParamStore
 from .physics import Limits, Multicopter, wrap_pi
+from .rtl import RtlState, plan_rtl, rtl_target
 from .wind import WindModel
 
 SEV = mavlink
@@ -34,17 +35,6 @@ class Home:
     e: float
     n: float
     u: float
-
-
-@dataclass
-class RtlState:
-    """Progress of an RTL (inside RTL mode, or a NAV_RETURN_TO_LAUNCH item in AUTO)."""
-
-    phase: str = "climb"
-    target_e: float = 0.0
-    target_n: float = 0.0
-    return_u: float = 0.0
-    loiter_since: float | None = None
 
 
 @dataclass
@@ -341,43 +331,18 @@ class Autopilot:
     # ---- RTL
     def start_rtl(self) -> None:
         """Begin RTL toward the closest rally point (or home)."""
-        s = self.body.state
-        candidates = []
-        if self.home is not None and (self.params["RALLY_INCL_HOME"] or not self.store.items[RALLY]):
-            candidates.append((self.home.e, self.home.n))
+        rally = []
         for it in self.store.items[RALLY]:
             e, n, _ = self.frame.to_enu(it.lat, it.lon, self.frame.alt)
-            candidates.append((float(e), float(n)))
-        te, tn = min(candidates, key=lambda c: math.hypot(c[0] - s.e, c[1] - s.n)) if candidates else (s.e, s.n)
-        rtl_alt = self.params["RTL_ALT"] / 100.0
-        return_rel = max(rtl_alt, self.alt_rel()) if rtl_alt > 0 else self.alt_rel()
-        if self.params["FENCE_ENABLE"] and int(self.params["FENCE_TYPE"]) & 1:
-            return_rel = min(return_rel, max(self.params["FENCE_ALT_MAX"] - 2.0, 1.0))
-        self.rtl = RtlState("climb", te, tn, self.home_u() + return_rel)
+            rally.append((float(e), float(n)))
+        self.rtl = plan_rtl(self.body.state, self.home, rally, self.params)
         self.landing = False
 
     def _rtl_target(self) -> NavTarget:
-        r, s = self.rtl, self.body.state
-        if r.phase == "climb":
-            if s.u >= r.return_u - 0.5 or math.hypot(r.target_e - s.e, r.target_n - s.n) < 3.0:
-                r.phase = "return"
-            else:
-                return GoTo(s.e, s.n, r.return_u)
-        if r.phase == "return":
-            if math.hypot(r.target_e - s.e, r.target_n - s.n) < 2.0:
-                r.phase, r.loiter_since = "loiter", self.now
-            else:
-                return GoTo(r.target_e, r.target_n, r.return_u)
-        if r.phase == "loiter":
-            if self.now - r.loiter_since >= self.params["RTL_LOIT_TIME"] / 1000.0:
-                r.phase = "land"
-            else:
-                return Hold(r.target_e, r.target_n, r.return_u)
-        final = self.params["RTL_ALT_FINAL"] / 100.0
-        if final > 0:
-            return Hold(r.target_e, r.target_n, self.home_u() + final)
-        self.landing = True
-        return Descend(r.target_e, r.target_n, 0.0)
+        target = rtl_target(self.rtl, self.body.state, self.now, self.params, self.home_u())
+        if isinstance(target, Descend):
+            self.landing = True
+        return target
 
     # ---- per step
     def step(self, dt: float) -> None:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sims_vehicle_gcs import M, Gcs
+from sims_vehicle_gcs import Gcs
 
 
 def free_udp_port() -> int:
