@@ -2,7 +2,7 @@
 
 100 and 700 items at 0% and 30% packet loss (both directions, the vehicle's fault injection), for
 both flavours; items/s and the slowdown relative to the loss-free upload measured in the same run.
-ArduPilot uploads resend go-back-N on a timeout; PX4 uploads wait for the vehicle's re-requests.
+On a timeout the client resends go-back-N (both autopilots store the expected seq even unrequested).
 Run: .venv/bin/python -m bench.flight_mission_upload [--quick]
 """
 from __future__ import annotations
@@ -53,16 +53,13 @@ def measure(flavour: str, n: int, loss_pct: float, repeats: int) -> tuple[float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ArduPilot flavour, 100 items, one repeat")
-    parser.add_argument("--px4-700", action="store_true",
-                        help="also 700 items on the PX4 flavour (minutes at 30%% loss: PX4 waits for the "
-                             "vehicle's own re-requests, 1 s in the sims vehicle)")
     args = parser.parse_args()
     flavours = ["ardupilot"] if args.quick else ["ardupilot", "px4"]
     repeats = 1 if args.quick else 2
     print(f"{'flavour':10} {'items':>5} {'loss':>5} {'upload s':>9} {'items/s':>8} {'x0%':>6} {'resends':>7} "
           f"{'download s':>10} {'items/s':>8}")
     for flavour in flavours:
-        sizes = (100,) if args.quick or (flavour == "px4" and not args.px4_700) else (100, 700)
+        sizes = (100,) if args.quick else (100, 700)
         for n in sizes:
             base = None
             for loss in (0.0, 30.0):

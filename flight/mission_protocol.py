@@ -144,7 +144,7 @@ class MissionClient:
         sent_at: dict[int, float] = {}
         resent: set[int] = set()
         highest_sent = -1
-        speculate = self.flavour is Flavour.ARDUPILOT  # accepts the expected seq even when its request was lost
+        speculate = self.flavour in (Flavour.ARDUPILOT, Flavour.PX4)  # take the expected seq even unrequested
         count_msg = mavlink2.MAVLink_mission_count_message(ts, tc, count, mission_type)
         name = MissionType(mission_type).name.lower()
         with self.link.subscribe(REQUEST_TYPES | {"MISSION_ACK"}) as sub:
@@ -162,11 +162,9 @@ class MissionClient:
                     if last_sent is None:
                         self.link.send(count_msg)
                         continue
-                    # our item or the vehicle's next request was lost. ArduPilot stores whatever seq it
-                    # expects, requested or not: resend the item and the next few (go-back-N). PX4 ends a
-                    # transfer on an unrequested item, and re-requests by itself (250 ms): send nothing.
-                    if self.flavour is Flavour.PX4:
-                        continue
+                    # our item or the vehicle's next request was lost. ArduPilot and PX4 store the seq they
+                    # expect whether requested or not, and skip others (ArduPilot acks them INVALID_SEQUENCE):
+                    # resend the item and the next few (go-back-N) instead of waiting for a re-request.
                     upto = min(count, last_sent + (self.window if speculate else 1))
                     for k in range(last_sent, upto):
                         resent.add(k)
@@ -186,6 +184,8 @@ class MissionClient:
                         continue  # the end of an earlier, abandoned transfer
                     if last_sent is not None and msg.type == mavlink2.MAV_MISSION_INVALID_SEQUENCE:
                         continue  # ArduPilot's answer to a duplicate item; the transfer goes on
+                    if highest_sent == count - 1 and self._count_matches(mission_type, count):
+                        break  # an error answering a duplicate after the (lost) final ACK: the list is there
                     raise MissionAckError(mission_type, msg.type, "upload")
                 seq = msg.seq
                 if not 0 <= seq < count:
