@@ -125,3 +125,24 @@ def test_px4_flavour_numbers_items_from_zero() -> None:
     item = gcs.of("MISSION_ITEM_INT")[0]
     assert item.seq == 0 and item.x == int(round(offset(20, 0)[0] * 1e7))
     assert HOME[2] == 488.0
+
+
+def test_garbage_and_hostile_values_never_stop_the_vehicle() -> None:
+    gcs = LockstepGcs()
+    gcs.link.to_vehicle.append(b"\xfd\x09\x00\x00garbage\x00\xfe\xff" * 20)  # broken frames, bad CRCs
+    gcs.run(1.2)
+    assert gcs.of("HEARTBEAT"), "still alive after garbage"
+    nan, inf = float("nan"), float("inf")
+    for cmd in (M.MAV_CMD_COMPONENT_ARM_DISARM, M.MAV_CMD_DO_SET_MODE, M.MAV_CMD_NAV_TAKEOFF, M.MAV_CMD_DO_REPOSITION,
+                M.MAV_CMD_DO_CHANGE_SPEED, M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAV_CMD_CONDITION_YAW):
+        assert gcs.command(cmd, nan, inf, -inf, nan, inf, nan, -inf) in (
+            M.MAV_RESULT_ACCEPTED, M.MAV_RESULT_FAILED, M.MAV_RESULT_DENIED, M.MAV_RESULT_UNSUPPORTED,
+            M.MAV_RESULT_TEMPORARILY_REJECTED)
+    assert gcs.upload([home_item(), (REL, M.MAV_CMD_NAV_WAYPOINT, 0, 0, 0, 0, 47.0, 8.0, nan)]) == \
+        M.MAV_MISSION_INVALID_PARAM7
+    assert gcs.upload([home_item(), (REL, M.MAV_CMD_NAV_WAYPOINT, inf, 0, 0, 0, 47.0, 8.0, 10.0)]) == \
+        M.MAV_MISSION_INVALID_PARAM1
+    gcs.send(M.MAVLink_param_set_message(1, 1, b"WPNAV_SPEED", nan, M.MAV_PARAM_TYPE_REAL32))
+    gcs.run(0.1)
+    assert gcs.v.params["WPNAV_SPEED"] == 1000.0
+    assert gcs.v.handling_errors == [], gcs.v.handling_errors
