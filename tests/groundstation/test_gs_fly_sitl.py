@@ -196,3 +196,35 @@ def test_gs_link_loss_shows_on_hud(qtbot):
     qtbot.waitUntil(lambda: window.fly_panel.hud.figures()["LINK"] == "LOST", timeout=15000)
     assert window.fly.last_view.link.quality_pct == 0.0
     window.close()
+
+
+def test_gs_px4_takeoff_goto_rtl_from_the_ui(qtbot):
+    """PX4 flavour, direct commands (no plan uploaded, so no mission controller): take off, retask = fly to the
+    picked point with the camera ROI on it, RTL — mode names are PX4's."""
+    window = MainWindow(AppConfig(), confirm=lambda t, x: True)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    fly, view = window.fly, window.map
+    with running_vehicle("px4", speedup=10.0, home=HOME) as endpoint:
+        fly.connect_to(endpoint)
+        qtbot.waitUntil(lambda: fly.connected and fly.last_view.gps_fix >= 3, timeout=20000)  # as a pilot would
+        window.fly_panel.takeoff_alt.setValue(25)
+        qtbot.mouseClick(window.fly_panel.buttons["takeoff"], Qt.LeftButton)
+        qtbot.waitUntil(lambda: fly.last_result.name == "takeoff", timeout=30000)
+        assert fly.last_result.ok and "TAKEOFF to 25 m accepted" in fly.last_result.message
+        qtbot.waitUntil(lambda: fly.last_view.alt_rel_m > 20, timeout=30000)
+        target = _offset(80, 60)
+        view.fit_points([HOME[:2], target])
+        view.set_tool(Tool.PICK)
+        qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=view.latlon_to_view(*target).toPoint())
+        qtbot.mouseClick(window.fly_panel.buttons["retask"], Qt.LeftButton)
+        qtbot.waitUntil(lambda: fly.last_result.name == "retask", timeout=30000)
+        assert fly.last_result.ok and "GOTO" in fly.last_result.message, fly.last_result.message
+        qtbot.waitUntil(lambda: _dist_m(view.vehicles.position("vehicle"), target) < 5.0, timeout=60000)
+        qtbot.mouseClick(window.fly_panel.buttons["rtl"], Qt.LeftButton)
+        qtbot.waitUntil(lambda: fly.last_result.name == "rtl", timeout=30000)
+        assert fly.last_result.ok and "AUTO.RTL" in fly.last_result.message
+        qtbot.waitUntil(lambda: fly.last_view.mode == "AUTO.RTL", timeout=10000)
+        qtbot.waitUntil(lambda: _dist_m(view.vehicles.position("vehicle"), HOME[:2]) < 5.0, timeout=60000)
+        window.close()
