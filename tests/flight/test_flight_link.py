@@ -169,3 +169,20 @@ def test_tcp_link_reconnects_after_the_peer_drops_it():
         assert q.received > before  # heartbeats flow again over the new connection
     finally:
         veh.close()
+
+
+def test_garbage_on_the_wire_is_ignored():
+    port, link = _udp_pair()
+    with link, FakePeer(port) as peer:
+        link.wait_vehicle(10)
+        junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for n in range(200):  # random bytes, truncated frames and a frame with a broken checksum
+            junk.sendto(os.urandom(1 + n % 300), ("127.0.0.1", port))
+        bad = bytearray(m2.MAVLink_heartbeat_message(2, 3, 0, 0, 0, 3).pack(m2.MAVLink(None, 1, 1)))
+        bad[-1] ^= 0xFF
+        junk.sendto(bytes(bad), ("127.0.0.1", port))
+        junk.close()
+        before = link.quality().received
+        time.sleep(0.6)
+        after = link.quality()
+    assert after.connected and after.received > before  # the reader survived and kept decoding
