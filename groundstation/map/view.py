@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
+import time
 from collections.abc import Sequence
 
 from pyproj import Geod
@@ -64,6 +65,7 @@ class MapView(QGraphicsView):
     viewChanged = pyqtSignal()
 
     TILE_CACHE_ITEMS = 400
+    MISSING_RETRY_S = 30.0
 
     def __init__(self, parent=None, tile_source: TileSource | None = None) -> None:
         super().__init__(parent)
@@ -90,7 +92,7 @@ class MapView(QGraphicsView):
         self._measure: list[tuple[float, float]] = []
         self._drag_wp: int | None = None
         self._tiles: dict[tuple[int, int, int], QGraphicsPixmapItem] = {}
-        self._missing: set[tuple[int, int, int]] = set()
+        self._missing: dict[tuple[int, int, int], float] = {}  # tile -> when it was found missing
         self._tile_z = -1
         self.source: TileSource | None = None
         self.loader: TileLoader | None = None
@@ -221,7 +223,7 @@ class MapView(QGraphicsView):
         if source is not None:
             self.loader = TileLoader(source, parent=self)
             self.loader.tileLoaded.connect(self._on_tile)
-            self.loader.tileMissing.connect(lambda z, x, y: self._missing.add((z, x, y)))
+            self.loader.tileMissing.connect(lambda z, x, y: self._missing.__setitem__((z, x, y), time.monotonic()))
         self._changed()
 
     def tile_zoom(self) -> int:
@@ -248,8 +250,8 @@ class MapView(QGraphicsView):
             if key in self._tiles:
                 self._tiles[key].setZValue(-50)
                 continue
-            if key in self._missing:
-                continue
+            if key in self._missing and time.monotonic() - self._missing[key] < self.MISSING_RETRY_S:
+                continue  # absent from the package / server unreachable: ask again later, not every frame
             data = self.source.cached(*key)
             if data:
                 self._on_tile(*key, data)
@@ -263,7 +265,7 @@ class MapView(QGraphicsView):
             return
         img = QImage.fromData(data)
         if img.isNull():
-            self._missing.add(key)
+            self._missing[key] = time.monotonic()
             return
         item = QGraphicsPixmapItem(QPixmap.fromImage(img))
         item.setTransformationMode(Qt.SmoothTransformation)
