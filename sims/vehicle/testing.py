@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from types import MappingProxyType
+from typing import Iterator, Mapping
 
 from .config import VehicleConfig
 from .faults import FaultConfig
@@ -14,7 +15,7 @@ from .vehicle import SimVehicle
 
 
 #: Parameter overrides every `running_vehicle` starts with (see its docstring).
-TEST_PARAMS: dict[str, float] = {"DISARM_DELAY": 0}
+TEST_PARAMS: Mapping[str, float] = MappingProxyType({"DISARM_DELAY": 0})
 
 
 @contextlib.contextmanager

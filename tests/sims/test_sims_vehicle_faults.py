@@ -61,8 +61,8 @@ def test_gcs_failsafe_fires_after_link_cut() -> None:
             hb = gcs.recv("HEARTBEAT", 3.0, cond=lambda m: m.type == M.MAV_TYPE_QUADROTOR)
             assert hb is not None, "link did not come back after the cut"
             assert hb.custom_mode == 6, "GCS failsafe should have switched to RTL"
-            assert vehicle.failsafe.gcs_failsafe is False  # cleared once heartbeats flowed again
             assert gcs.recv("STATUSTEXT", 3.0, cond=lambda m: "Failsafe Cleared" in m.text) is not None
+            assert vehicle.failsafe.gcs_failsafe is False  # cleared once heartbeats flowed again
         finally:
             gcs.close()
 
