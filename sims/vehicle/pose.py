@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geo.pose import GimbalAttitude, PoseSample
+
 
 @dataclass(frozen=True)
 class TruePose:
@@ -30,3 +32,10 @@ class TruePose:
     gimbal_q: tuple[float, float, float, float]
     armed: bool
     mode: str
+    #: Unix time of `time_s` on the sim clock (what SYSTEM_TIME.time_unix_usec reports).
+    unix_time_s: float = 0.0
+
+    def to_pose_sample(self) -> PoseSample:
+        """The same truth as geo's PoseSample (unix time, gimbal as a vehicle-frame GimbalAttitude, zero sigma)."""
+        return PoseSample(self.unix_time_s, self.lat, self.lon, self.alt_amsl_m, self.roll, self.pitch, self.yaw,
+                          GimbalAttitude(self.gimbal_q, "vehicle"))

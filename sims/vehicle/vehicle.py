@@ -342,7 +342,7 @@ class SimVehicle:
             lat, lon, alt = ap.enu_to_global(s.e, s.n, s.u)
             return TruePose(self.clock.now, lat, lon, alt, s.roll, s.pitch, s.yaw, s.vn, s.ve, -s.vu,
                             math.radians(g.roll_deg), math.radians(g.pitch_deg), 0.0, s.yaw, g.quaternion(),
-                            ap.armed, mode_name(self.flavour, ap.mode))
+                            ap.armed, mode_name(self.flavour, ap.mode), self.clock.unix_time())
 
     def add_pose_listener(self, callback: Callable[[TruePose], None]) -> None:
         """Call `callback(TruePose)` after every physics step (in the runner's thread)."""

@@ -165,3 +165,19 @@ def test_waypoints_without_hold_are_flown_through_and_local_ned_targets_work() -
     gcs.run(40.0)
     e, n, u = enu(gcs)
     assert abs(n - 30.0) < 1.0 and abs(e + 20.0) < 1.0 and abs(u - 25.0) < 0.5
+
+
+def test_true_pose_listener_and_geo_pose_sample_agree_with_the_gimbal() -> None:
+    from geo.pose import camera_rotation_ned
+
+    gcs = LockstepGcs()
+    poses = []
+    gcs.v.add_pose_listener(poses.append)
+    gcs.fly_up(30)
+    assert gcs.command(M.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW, -90, 0, math.nan, math.nan, 0, 0, 0) == 0
+    gcs.run(3.0)
+    assert len(poses) == gcs.v.clock.steps and poses[-1].time_s == gcs.v.clock.now
+    sample = poses[-1].to_pose_sample()
+    assert abs(sample.time_s - gcs.v.clock.unix_time()) < 1e-6
+    optical_axis_ned = camera_rotation_ned(sample) @ [0.0, 0.0, 1.0]  # camera z = optical axis
+    assert optical_axis_ned[2] > 0.999  # nadir: pointing down
