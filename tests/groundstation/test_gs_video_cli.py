@@ -137,11 +137,14 @@ def test_gs_cli_starts_headless_with_mbtiles_and_takes_a_screenshot(tmp_path):
     assert "torch" not in proc.stderr
 
 
-def test_gs_cli_errors_and_no_vision_import(tmp_path):
-    proc = _run_gs(["--mbtiles", str(tmp_path / "missing.mbtiles")], tmp_path)
-    assert proc.returncode == 2 and "missing.mbtiles" in proc.stderr
-    proc = _run_gs(["--center", "north"], tmp_path)
-    assert proc.returncode == 2 and "--center" in proc.stderr
+def test_gs_cli_errors_and_no_vision_import(qtbot, tmp_path, capsys):
+    code, _, err = _gs_in_process(["--mbtiles", str(tmp_path / "missing.mbtiles")], capsys)
+    assert code == 2 and "missing.mbtiles" in err
+    code, _, err = _gs_in_process(["--center", "north"], capsys)
+    assert code == 2 and "--center" in err
+    (tmp_path / "zones.geojson").write_text('{"type": "FeatureCollection", "features": [{"type": "Feature"}]}')
+    code, _, err = _gs_in_process(["--zones", str(tmp_path / "zones.geojson")], capsys)
+    assert code == 2 and "zones.geojson" in err
     code = ("import sys, groundstation.app, groundstation.cli, groundstation.datalink_bridge;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vision', 'torch', 'sims', 'ultralytics')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -150,23 +153,36 @@ def test_gs_cli_errors_and_no_vision_import(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
-def test_gs_cli_login_against_store(tmp_path, monkeypatch):
+def _gs_in_process(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run the ``gs`` command's handler in this process (the real parser and handler, no interpreter start-up)."""
+    import argparse
+
+    from groundstation.cli import register
+
+    parser = argparse.ArgumentParser(prog="aeropatrol")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["gs", *argv])
+    code = args.func(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_gs_cli_login_against_store(qtbot, tmp_path, monkeypatch, capsys):
     from gs_seed import PASSWORDS, seed_store
 
     store, events = seed_store(tmp_path / "store.sqlite", tmp_path / "evidence", n_with_evidence=0)
     store.close()
     db = str(tmp_path / "store.sqlite")
-    monkeypatch.delenv("AEROPATROL_PASSWORD", raising=False)
-    env_bad = dict(AEROPATROL_PASSWORD="not-the-password")
-    proc = _run_gs(["--db", db, "--user", "rita", "--quit-after", "0.5"], tmp_path, extra_env=env_bad)
-    assert proc.returncode == 3 and "login failed" in proc.stderr
-    proc = _run_gs(["--db", db, "--user", "rita", "--quit-after", "1", "--json"], tmp_path,
-                   extra_env=dict(AEROPATROL_PASSWORD=PASSWORDS["rita"]))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    state = json.loads(proc.stdout.strip().splitlines()[-1])
+    monkeypatch.setenv("AEROPATROL_PASSWORD", "not-the-password")
+    code, _, err = _gs_in_process(["--db", db, "--user", "rita", "--quit-after", "0.2"], capsys)
+    assert code == 3 and "login failed" in err
+    monkeypatch.setenv("AEROPATROL_PASSWORD", PASSWORDS["rita"])
+    code, out, err = _gs_in_process(["--db", db, "--user", "rita", "--quit-after", "0.5", "--json"], capsys)
+    assert code == 0, err
+    state = json.loads(out.strip().splitlines()[-1])
     assert state["user"] == "rita" and state["role"] == "reviewer"
     assert state["fly_enabled"] is False and state["review_queue"] == len(events)
-    proc = _run_gs(["--db", db, "--user", "paul", "--quit-after", "1", "--json"], tmp_path,
-                   extra_env=dict(AEROPATROL_PASSWORD=PASSWORDS["paul"]))
-    state = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert state["role"] == "pilot" and state["fly_enabled"] is True and state["review_queue"] == 0
+    monkeypatch.setenv("AEROPATROL_PASSWORD", PASSWORDS["paul"])
+    code, out, _ = _gs_in_process(["--db", db, "--user", "paul", "--quit-after", "0.5", "--json"], capsys)
+    state = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and state["role"] == "pilot" and state["fly_enabled"] is True and state["review_queue"] == 0
