@@ -43,6 +43,8 @@ class OnboardConfig:
     ground_alt_m: float | None = None  # flat ground AMSL; None: the home altitude from telemetry
     dem: object | None = None  # a geo DEM (``.height(lat, lon)``) instead of flat ground
     contact: str = "midheight"
+    #: also offer detections the image tracker left unassociated (unconfirmed, lost) to the ground tracks
+    associate_untracked: bool = False
     tracker: ImageTrackerConfig = field(default_factory=ImageTrackerConfig)
     ground: GroundConfig = field(default_factory=GroundConfig)
     slicing: SliceConfig = field(default_factory=lambda: SliceConfig(mode="off"))
@@ -139,12 +141,16 @@ class OnboardPipeline:
         track_ids, det_idx = self.image_tracker.update(dets, frame.image)
         t3 = time.perf_counter()
         updates: list[TrackUpdate] = []
-        if pose is not None and georef is not None and len(det_idx):
-            matched = dets[det_idx]
-            fixes = georef.locate(pose, matched)
-            state = self.ground.update(frame.time_s, track_ids, matched.cls, matched.conf, fixes.en, fixes.cov)
-            ok = np.flatnonzero(np.isfinite(fixes.en).all(1) & np.isfinite(fixes.cov).all((1, 2)))
-            updates = self._updates(frame, state, matched.xyxy[ok], georef)
+        if pose is not None and georef is not None and len(dets):
+            ids = np.full(len(dets), -1, np.int64)
+            ids[det_idx] = track_ids
+            rows = np.arange(len(dets)) if self.config.associate_untracked else det_idx
+            if not self.config.associate_untracked or len(det_idx) < len(dets):
+                rows = rows[(ids[rows] >= 0) | (dets.conf[rows] >= self.config.tracker.new_track_thresh)]
+            sub = dets[rows]
+            fixes = georef.locate(pose, sub)
+            state = self.ground.update(frame.time_s, ids[rows], sub.cls, sub.conf, fixes.en, fixes.cov)
+            updates = self._updates(frame, state, sub.xyxy[state.rows], georef)
         t4 = time.perf_counter()
         timings.update(pose=t1 - t0, detect=t2 - t1, image_track=t3 - t2, ground=t4 - t3, total=t4 - t0)
         self.stats.frames += 1

@@ -120,14 +120,19 @@ def detection_ap50(gt: list[GTFrame], preds: dict[int, FramePrediction]) -> dict
     return out
 
 
-def tracking_metrics(gt: list[GTFrame], preds: dict[int, FramePrediction]) -> dict[str, float]:
-    """MOTA, IDF1 (and friends) with motmetrics, matching track boxes to true boxes at IoU >= 0.5."""
+def tracking_metrics(gt: list[GTFrame], preds: dict[int, FramePrediction],
+                     classes: frozenset[str] | None = None) -> dict[str, float]:
+    """MOTA, IDF1 (and friends) with motmetrics, matching track boxes to true boxes at IoU >= 0.5
+    (only objects and tracks of ``classes`` when given)."""
     import motmetrics as mm  # noqa: PLC0415
 
     acc = mm.MOTAccumulator(auto_id=True)
     for f in gt:
         p = preds.get(f.frame_id)
         ups = p.updates if p is not None else []
+        if classes is not None:
+            f = GTFrame(f.frame_id, f.time_s, [o for o in f.objects if o.cls in classes])
+            ups = [u for u in ups if u.cls in classes]
         g = np.array([o.bbox_xyxy for o in f.objects], float).reshape(-1, 4)
         h = np.array([u.bbox_xyxy for u in ups], float).reshape(-1, 4)
         # the distance matrix motmetrics' iou_matrix(max_iou=0.5) builds (that helper uses np.asfarray,
@@ -136,7 +141,8 @@ def tracking_metrics(gt: list[GTFrame], preds: dict[int, FramePrediction]) -> di
         dist = np.where(iou >= 0.5, 1.0 - iou, np.nan)
         acc.update([o.agent_id for o in f.objects], [u.track_id for u in ups], dist)
     mh = mm.metrics.create()
-    summary = mh.compute(acc, metrics=["mota", "motp", "idf1", "num_switches", "num_frames", "mostly_tracked"],
+    summary = mh.compute(acc, metrics=["mota", "motp", "idf1", "idp", "idr", "num_switches", "num_false_positives",
+                                      "num_misses", "num_objects", "num_frames", "mostly_tracked"],
                          name="all")
     row = summary.loc["all"]
     return {k: float(row[k]) for k in summary.columns}
@@ -178,6 +184,7 @@ def score(gt: list[GTFrame], predictions: list[FramePrediction], name: str = "ru
     report = {"name": name, "frames": len(gt), "objects": sum(len(f.objects) for f in gt)}
     report["ap50"] = detection_ap50(gt, preds)
     report["tracking"] = tracking_metrics(gt, preds)
+    report["tracking_vehicles"] = tracking_metrics(gt, preds, VEHICLES)
     report.update(geo_speed_errors(gt, preds))
     met = {
         "geo_median_m": report["geo_median_m"] <= TARGETS["geo_median_m"],
@@ -202,8 +209,12 @@ def markdown(report: dict) -> str:
     for label, value, key in rows:
         tgt = report["targets"][key]
         lines.append(f"| {label} | {value:.3f} | {tgt['target']} | {'yes' if tgt['met'] else 'NO'} |")
+    tv = report.get("tracking_vehicles", {})
     lines += ["", "| other | value |", "|---|---|",
               f"| MOTA | {t.get('mota', float('nan')):.3f} |",
+              f"| IDF1 / MOTA, vehicles only | {tv.get('idf1', float('nan')):.3f} / {tv.get('mota', float('nan')):.3f} |",
+              f"| missed / false / true objects | {t.get('num_misses', 0):.0f} / {t.get('num_false_positives', 0):.0f} / "
+              f"{t.get('num_objects', 0):.0f} |",
               f"| ID switches | {t.get('num_switches', float('nan')):.0f} |",
               f"| geolocation p95 (m) | {report['geo_p95_m']:.3f} |",
               f"| matched updates / speed samples | {report['geo_matched']} / {report['speed_samples']} |"]

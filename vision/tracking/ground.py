@@ -29,6 +29,7 @@ class GroundConfig:
     max_lost_s: float = 8.0  # a ground track not updated for this long is dropped
     gate_chi2: float = _CHI2_2DOF_99 * 2.0  # re-association gate on the Mahalanobis distance squared
     max_reassoc_m: float = 15.0  # and never farther than this (m)
+    validate_chi2: float = 50.0  # a known image id beyond this gate AND max_reassoc_m is unlinked (0: never)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class GroundState:
     first_seen_s: np.ndarray
     last_seen_s: np.ndarray
     n_updates: np.ndarray
+    rows: np.ndarray | None = None  # indices of these rows in the update's input
 
     @property
     def speed_mps(self) -> np.ndarray:
@@ -131,39 +133,57 @@ class GroundTracker:
                cov: np.ndarray) -> GroundState:
         """One frame: measurements (ENU metres, (M,2,2) covariance) of image tracks -> their ground states.
 
-        Rows with non-finite positions are skipped (no ground intersection); the returned state has one
-        row per accepted measurement, in input order.
+        ``image_ids`` < 0 mark detections the image tracker did not (yet) associate: they may only join a
+        ground track not updated in this frame (gated), and never start one. A known image id whose
+        measurement falls far outside its ground track's gate (an image-tracker id swap) is unlinked and
+        treated as new. Rows with non-finite positions are skipped. The returned state has one row per
+        accepted measurement, in input order; ``state.rows`` are their indices in the input.
         """
         image_ids = np.asarray(image_ids, np.int64)
         en = np.asarray(en, float).reshape(-1, 2)
+        cls, conf = np.asarray(cls), np.asarray(conf)
         ok = np.isfinite(en).all(1) & np.isfinite(cov).all((1, 2))
         rows = np.flatnonzero(ok)
         self._expire(t)
         slots = np.full(len(image_ids), -1, np.int64)
+        lookup = self._image_to_slot
         for r in rows:
-            s = self._image_to_slot.get(int(image_ids[r]), -1)
+            s = lookup.get(int(image_ids[r]), -1)
             if s >= 0 and self.alive[s]:
                 slots[r] = s
+        known_rows = rows[slots[rows] >= 0]
+        self._predict(slots[known_rows], t)
+        if len(known_rows) and self.config.validate_chi2 > 0:
+            ks = slots[known_rows]
+            d = en[known_rows] - self.x[ks, :2]
+            S = self.P[ks, :2, :2] + cov[known_rows]
+            m2 = np.einsum("ri,rij,rj->r", d, np.linalg.inv(S), d)
+            bad = (m2 > self.config.validate_chi2) & (np.hypot(d[:, 0], d[:, 1]) > self.config.max_reassoc_m)
+            slots[known_rows[bad]] = -1
         known = slots[rows] >= 0
-        self._predict(slots[rows[known]], t)
         new_rows = rows[~known]
         if len(new_rows):
             self._reassociate(t, new_rows, slots, cls, en, cov)
-        fresh = new_rows[slots[new_rows] < 0]
+        fresh = new_rows[(slots[new_rows] < 0) & (image_ids[new_rows] >= 0)]
         if len(fresh):
             self._create(t, fresh, slots, en, cov)
+        rows = rows[slots[rows] >= 0]  # untracked detections that joined no ground track are dropped
+        known = np.isin(rows, known_rows[slots[known_rows] >= 0])
         used = slots[rows]
         moved = set(used[~known].tolist())
         if moved:  # a re-associated or new slot belongs to its new image id only
             self._image_to_slot = {k: v for k, v in self._image_to_slot.items() if v not in moved}
         for r in rows:
-            self._image_to_slot[int(image_ids[r])] = int(slots[r])
+            if image_ids[r] >= 0:
+                self._image_to_slot[int(image_ids[r])] = int(slots[r])
         self._correct(used, en[rows], cov[rows])
         self.last[used] = t
         self.n[used] += 1
-        np.add.at(self.votes, (used, np.asarray(cls)[rows]), np.asarray(conf)[rows])
-        self.conf_sum[used] += np.asarray(conf)[rows]
-        return self.state(used)
+        np.add.at(self.votes, (used, cls[rows]), conf[rows])
+        self.conf_sum[used] += conf[rows]
+        state = self.state(used)
+        state.rows = rows
+        return state
 
     def _expire(self, t: float) -> None:
         dead = self.alive & (t - self.last > self.config.max_lost_s)
