@@ -40,7 +40,7 @@ def test_snapshot_from_sim_telemetry(flavour, mode):
         backend = PymavlinkBackend(ep)
         try:
             backend.connect(20)
-            st = backend.wait_state(lambda s: s.gps.fix_type >= 3 and s.attitude.received_at > 0
+            st = backend.wait_state(lambda s: s.gps.fix_type >= 3 and s.health.ekf_ok and s.attitude.received_at > 0
                                     and s.battery.remaining_pct >= 0, 20)
             backend.arm()
             armed = backend.wait_state(lambda s: s.armed and s.home.valid, 10)
