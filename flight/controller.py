@@ -258,6 +258,9 @@ class MissionController:
                 self._supervise()
         except (PreflightFailed, CommandError, MissionError, TimeoutError, OSError, ValueError) as exc:
             self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug here must still end with the vehicle in a known state
+            log.exception("mission controller error")
+            self._fail(f"internal error: {type(exc).__name__}: {exc}")
         finally:
             self._done.set()
         ok = self._phase is Phase.DISARMED and self._outcome == "completed"
@@ -279,6 +282,12 @@ class MissionController:
                 return
             except Exception as exc:  # noqa: BLE001
                 self._emit("error", f"RTL after failure refused: {exc}")
+        elif st is not None and st.armed and not st.in_air and self.backend.link_up():
+            try:  # armed on the ground after a failed take-off: make it safe
+                self.backend.disarm()
+                self._emit("info", "disarmed on the ground after the failure")
+            except Exception as exc:  # noqa: BLE001
+                self._emit("error", f"disarm after failure refused: {exc}")
         self._to(Phase.FAILED, reason)
 
     # -- phases ---------------------------------------------------------------------------------
