@@ -18,7 +18,7 @@ from flight.link import LinkQuality
 from flight.mission import MissionItem, MissionType
 from flight.mission_protocol import MissionError, TransferResult
 from flight.modes import Flavour, Intent
-from flight.state import Battery, Gps, Health, Home, MissionProgress, Position, StatusText, VehicleState
+from flight.state import Battery, Gps, Home, MissionProgress, Position, StatusText, VehicleState
 
 log = logging.getLogger("flight.mavsdk")
 
