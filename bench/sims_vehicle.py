@@ -127,6 +127,7 @@ def cpu_at_real_time(count: int, seconds: float) -> dict:
 
 
 def _drain(socks) -> int:
+    """Read everything waiting on the client sockets; returns the byte count."""
     n = 0
     for s, _, _ in socks:
         while True:
@@ -141,6 +142,7 @@ def _drain(socks) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs (2-minute patrol, 4 s CPU windows)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")

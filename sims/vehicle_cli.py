@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def _home(text: str) -> tuple[float, float, float, float]:
+    """Parse --home LAT,LON,ALT[,HDG]."""
     parts = text.split(",")
     if len(parts) not in (3, 4):
         raise argparse.ArgumentTypeError(f"--home wants LAT,LON,ALT[,HDG], got {text!r}")
@@ -24,6 +25,7 @@ def _home(text: str) -> tuple[float, float, float, float]:
 
 
 def _hostport(text: str) -> tuple[str, int]:
+    """Parse HOST:PORT."""
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise argparse.ArgumentTypeError(f"--udp-out wants HOST:PORT, got {text!r}")
@@ -31,6 +33,7 @@ def _hostport(text: str) -> tuple[str, int]:
 
 
 def _window(text: str) -> tuple[float, float]:
+    """Parse START:SECONDS."""
     try:
         start, duration = (float(x) for x in text.split(":"))
     except ValueError as exc:
@@ -39,6 +42,7 @@ def _window(text: str) -> tuple[float, float]:
 
 
 def _param(text: str) -> tuple[str, float]:
+    """Parse NAME=VALUE."""
     name, _, value = text.partition("=")
     try:
         return name.strip().upper(), float(value)

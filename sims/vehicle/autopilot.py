@@ -339,6 +339,7 @@ class Autopilot:
         self.landing = False
 
     def _rtl_target(self) -> NavTarget:
+        """The RTL target for this step (flags landing once descending)."""
         target = rtl_target(self.rtl, self.body.state, self.now, self.params, self.home_u())
         if isinstance(target, Descend):
             self.landing = True
@@ -373,6 +374,7 @@ class Autopilot:
         self._after_step(was_flying)
 
     def _current_target(self) -> NavTarget | None:
+        """Target of the current mode (AUTO from the executor, RTL from its phases, else the guided target)."""
         if not self.armed:
             return None
         if self.mode is Mode.AUTO:
@@ -394,6 +396,7 @@ class Autopilot:
         return self.target
 
     def _yaw_policy(self, yaw_track: float | None) -> float | None:
+        """Heading to hold: ROI, CONDITION_YAW, guided yaw, or along track per WP_YAW_BEHAVIOR."""
         s = self.body.state
         if self.roi is not None:
             de, dn, du = self.roi[0] - s.e, self.roi[1] - s.n, self.roi[2] - s.u
@@ -409,6 +412,7 @@ class Autopilot:
         return yaw_track
 
     def _after_step(self, was_flying: bool) -> None:
+        """Touchdown while landing disarms; armed on the ground too long auto-disarms."""
         s = self.body.state
         if not self.armed:
             return

@@ -39,6 +39,7 @@ class Cmd:
 
     @classmethod
     def from_msg(cls, msg) -> "Cmd":
+        """Normalise COMMAND_LONG (param5-7) or COMMAND_INT (x, y in degE7 for global frames, z)."""
         if msg.get_type() == "COMMAND_INT":
             scale = 1e7 if msg.frame in (M.MAV_FRAME_GLOBAL_INT, M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
                                          M.MAV_FRAME_GLOBAL, M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
@@ -88,20 +89,24 @@ class CommandHandler:
         link.send(M.MAVLink_command_ack_message(cmd.command, result, 0, 0, msg.get_srcSystem(), msg.get_srcComponent()))
 
     def _refuse(self, text: str, result: int = FAILED) -> int:
+        """Announce a refusal as a CRITICAL STATUSTEXT and return its MAV_RESULT."""
         self.v.statustext(text, M.MAV_SEVERITY_CRITICAL)
         return result
 
     def _mode(self, mode: Mode) -> int:
+        """Change mode; refusals become FAILED + STATUSTEXT."""
         refused = self.v.autopilot.set_mode(mode, "GCS")
         return self._refuse(refused) if refused else ACCEPTED
 
     # ---- individual commands
     def arm_disarm(self, c: Cmd, link) -> int:
+        """COMPONENT_ARM_DISARM: param1 1 arm / 0 disarm, param2 21196 forces."""
         ap, force = self.v.autopilot, as_int(c.p[1]) == FORCE_MAGIC
         refused = ap.arm(force) if (math.isfinite(c.p[0]) and c.p[0] >= 0.5) else ap.disarm(force)
         return self._refuse(refused) if refused else ACCEPTED
 
     def takeoff(self, c: Cmd, link) -> int:
+        """NAV_TAKEOFF: param7 altitude (ArduPilot above home; PX4 AMSL, NaN = MIS_TAKEOFF_ALT)."""
         ap = self.v.autopilot
         alt = c.alt
         if self.v.flavour is Flavour.PX4:  # PX4: param7 is AMSL, NaN means MIS_TAKEOFF_ALT
@@ -112,6 +117,7 @@ class CommandHandler:
         return self._refuse(refused) if refused else ACCEPTED
 
     def do_set_mode(self, c: Cmd, link) -> int:
+        """DO_SET_MODE: param1 base mode with the custom flag, param2 custom (PX4: main) mode, param3 PX4 sub mode."""
         if not as_int(c.p[0]) & M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED:
             return self._refuse("Mode change failed: custom mode flag not set", DENIED)
         sub = as_int(c.p[2]) if self.v.flavour is Flavour.PX4 else None
@@ -131,11 +137,13 @@ class CommandHandler:
                                                 msg.get_srcComponent()))
 
     def mission_start(self, c: Cmd, link) -> int:
+        """MISSION_START: AUTO from param1 (0 = resume/current)."""
         first = as_int(c.p[0]) if as_int(c.p[0]) > 0 else None
         refused = self.v.autopilot.start_mission(first)
         return self._refuse(refused) if refused else ACCEPTED
 
     def _alt_to_u(self, alt: float, frame: int) -> float:
+        """A command altitude in its frame -> local height (NaN keeps the current height)."""
         ap = self.v.autopilot
         if not math.isfinite(alt):
             return ap.body.state.u
@@ -144,6 +152,7 @@ class CommandHandler:
         return ap.home_u() + alt
 
     def reposition(self, c: Cmd, link) -> int:
+        """DO_REPOSITION: go to lat/lon/alt at param1 speed, param4 yaw (GUIDED, or PX4 Hold)."""
         ap = self.v.autopilot
         if ap.landed or not ap.armed:
             return self._refuse("Reposition: vehicle not flying", TEMP_REJECTED)
@@ -166,6 +175,7 @@ class CommandHandler:
         return ACCEPTED
 
     def change_speed(self, c: Cmd, link) -> int:
+        """DO_CHANGE_SPEED: param1 type, param2 m/s (-1 unchanged, -2 default)."""
         if c.p[1] == -1 or not math.isfinite(c.p[1]):
             return ACCEPTED
         if not (c.p[1] > 0 or c.p[1] == -2):
@@ -174,6 +184,7 @@ class CommandHandler:
         return ACCEPTED
 
     def roi_location(self, c: Cmd, link) -> int:
+        """DO_SET_ROI_LOCATION: point gimbal and nose at lat/lon/alt."""
         ap = self.v.autopilot
         if not (math.isfinite(c.lat) and math.isfinite(c.lon)):
             return DENIED
@@ -182,31 +193,37 @@ class CommandHandler:
         return ACCEPTED
 
     def roi_none(self, c: Cmd, link) -> int:
+        """DO_SET_ROI_NONE: stop pointing at a region of interest."""
         self.v.autopilot.set_roi(None)
         return ACCEPTED
 
     def gimbal_pitchyaw(self, c: Cmd, link) -> int:
+        """DO_GIMBAL_MANAGER_PITCHYAW: param1 pitch deg (yaw ignored: 2-axis gimbal)."""
         pitch = c.p[0]
         if math.isfinite(pitch):
             self.v.autopilot.gimbal_pitch(pitch)
         return ACCEPTED
 
     def mount_control(self, c: Cmd, link) -> int:
+        """DO_MOUNT_CONTROL (legacy): param1 pitch deg."""
         if math.isfinite(c.p[0]):
             self.v.autopilot.gimbal_pitch(c.p[0])
         return ACCEPTED
 
     def set_message_interval(self, c: Cmd, link) -> int:
+        """SET_MESSAGE_INTERVAL on the asking link: param1 message id, param2 us (-1 off, 0 default)."""
         ok = link.streams.set_interval_us(as_int(c.p[0]), c.p[1] if math.isfinite(c.p[1]) else 0.0, self.v.clock.now)
         if not ok and as_int(c.p[0]) == M.MAVLINK_MSG_ID_HEARTBEAT:
             return ACCEPTED
         return ACCEPTED if ok else FAILED
 
     def get_message_interval(self, c: Cmd, link) -> int:
+        """GET_MESSAGE_INTERVAL: answer MESSAGE_INTERVAL for param1."""
         link.send(M.MAVLink_message_interval_message(as_int(c.p[0]), link.streams.interval_us(as_int(c.p[0]))))
         return ACCEPTED
 
     def _send_one(self, link, msg_id: int) -> int:
+        """Send one message now (REQUEST_MESSAGE and friends)."""
         builder = BUILDERS.get(msg_id)
         if builder is None:
             return UNSUPPORTED
@@ -217,15 +234,18 @@ class CommandHandler:
         return ACCEPTED
 
     def request_message(self, c: Cmd, link) -> int:
+        """REQUEST_MESSAGE: param1 message id."""
         msg_id = as_int(c.p[0])
         if msg_id == M.MAVLINK_MSG_ID_MISSION_ITEM_REACHED or msg_id in link.streams.exclude:
             return UNSUPPORTED
         return self._send_one(link, msg_id)
 
     def set_mission_current(self, c: Cmd, link) -> int:
+        """DO_SET_MISSION_CURRENT: param1 sequence number."""
         return ACCEPTED if self.v.set_mission_current(as_int(c.p[0])) else FAILED
 
     def set_home(self, c: Cmd, link) -> int:
+        """DO_SET_HOME: param1 1 = here, else the given location."""
         ap = self.v.autopilot
         if (math.isfinite(c.p[0]) and c.p[0] >= 0.5):
             if not ap.position_ok:
@@ -238,10 +258,12 @@ class CommandHandler:
         return ACCEPTED
 
     def fence_enable(self, c: Cmd, link) -> int:
+        """DO_FENCE_ENABLE: param1 1 on, 0 off (sets FENCE_ENABLE)."""
         self.v.autopilot.params.set("FENCE_ENABLE", 1.0 if (math.isfinite(c.p[0]) and c.p[0] >= 0.5) else 0.0)
         return ACCEPTED
 
     def condition_yaw(self, c: Cmd, link) -> int:
+        """CONDITION_YAW: param1 angle deg, param3 direction, param4 1 = relative."""
         ap = self.v.autopilot
         yaw = math.radians(c.p[0])
         if as_int(c.p[3]):
@@ -250,6 +272,7 @@ class CommandHandler:
         return ACCEPTED
 
     def pause_continue(self, c: Cmd, link) -> int:
+        """DO_PAUSE_CONTINUE in AUTO: 0 hovers, 1 resumes."""
         ap = self.v.autopilot
         if ap.mode is not Mode.AUTO:
             return FAILED

@@ -65,6 +65,7 @@ class FailsafeMonitor:
         return self.fence.breach(s.e, s.n, ap.alt_rel(), home, ap.params)
 
     def _act(self, action_mode: Mode, reason: str) -> None:
+        """Switch to the failsafe mode unless already there (RTL falls back to LAND without home or position)."""
         ap = self.ap
         if ap.mode in (action_mode, Mode.LAND) or (action_mode is Mode.RTL and ap.mode is Mode.RTL):
             return
@@ -86,6 +87,7 @@ class FailsafeMonitor:
         self._gps(flying)
 
     def _gcs(self, flying: bool) -> None:
+        """GCS heartbeat loss: act once per loss, only after a GCS was seen."""
         ap, p = self.ap, self.ap.params
         if self.gcs_last is None or self.gcs_failsafe or not p["FS_GCS_ENABLE"]:
             return
@@ -99,6 +101,7 @@ class FailsafeMonitor:
             ap.disarm(force=True, reason="GCS failsafe")
 
     def _battery(self, flying: bool) -> None:
+        """Low/critical battery by voltage or remaining mAh, each after BATT_LOW_TIMER seconds."""
         ap, p, b = self.ap, self.ap.params, self.ap.battery
         if not ap.armed:
             self.batt_low_since = self.batt_crit_since = None
@@ -120,12 +123,14 @@ class FailsafeMonitor:
                 self._battery_action(int(p["BATT_FS_LOW_ACT"]), "battery low")
 
     def _battery_action(self, action: int, reason: str) -> None:
+        """Apply a BATT_FS_*_ACT value: 1 LAND, 2 RTL."""
         if action == 1:
             self._act(Mode.LAND, reason)
         elif action == 2:
             self._act(Mode.RTL, reason)
 
     def _fence(self, flying: bool) -> None:
+        """Track breaches for FENCE_STATUS and act once per breach."""
         ap, fs = self.ap, self.fence_status
         breach = self.fence_breach_now() if ap.armed else BREACH_NONE
         if breach == BREACH_NONE:
@@ -145,6 +150,7 @@ class FailsafeMonitor:
             self._act(Mode.LAND if action == 3 else Mode.RTL, "fence breach")
 
     def _gps(self, flying: bool) -> None:
+        """Position loss in a position mode: LAND after one second (FS_EKF_ACTION)."""
         ap = self.ap
         if ap.position_ok:
             if self.ekf_failsafe:

@@ -91,6 +91,7 @@ def velocity_for(s: BodyState, target: NavTarget, cruise_mps: float, climb_mps: 
 
 
 def _orbit(s: BodyState, t: Orbit, cruise: float, climb: float, descent: float, accel: float):
+    """Tangential velocity at the orbit speed plus a radial correction; the nose faces the centre."""
     re, rn = s.e - t.e, s.n - t.n
     d = math.hypot(re, rn)
     if d < 1e-3:

@@ -113,6 +113,7 @@ class MissionExecutor:
 
     # ---- progress
     def _advance_to(self, host: ExecutorHost, seq: int) -> None:
+        """Make `seq` current: run DO items on the way, follow DO_JUMPs, stop at the next NAV item."""
         for _ in range(len(self.items) * 4 + 8):  # guard against DO_JUMP loops without NAV items
             if seq >= len(self.items):
                 self._finish(host)
@@ -132,6 +133,7 @@ class MissionExecutor:
         self._finish(host)
 
     def _jump(self, seq: int, item: MissionItem) -> int:
+        """Where a DO_JUMP leads now (counting its repeats)."""
         repeat = int(_f(item.param2))
         if repeat < 0:
             return int(_f(item.param1))
@@ -142,6 +144,7 @@ class MissionExecutor:
         return seq + 1
 
     def _finish(self, host: ExecutorHost) -> None:
+        """End of the list: hold position in AUTO."""
         if not self.complete:
             host.statustext("Mission complete", C.MAV_SEVERITY_INFO)
         self.complete = True
@@ -150,6 +153,7 @@ class MissionExecutor:
         host.on_current(self.current)  # MISSION_CURRENT now says COMPLETE
 
     def _do(self, host: ExecutorHost, item: MissionItem) -> None:
+        """Execute a DO/CONDITION item at once."""
         cmd = item.command
         if cmd == C.MAV_CMD_DO_CHANGE_SPEED:
             host.set_speed(int(_f(item.param1)), _f(item.param2))
@@ -252,6 +256,7 @@ class MissionExecutor:
         return host.cruise_speed() * 0.8 * max(0.0, (1.0 + cos_turn) / 2.0) ** 1.5
 
     def _turns(self, host: ExecutorHost, item: MissionItem) -> NavTarget | None:
+        """LOITER_TURNS: fly to the circle, then orbit until the turns are done."""
         s, nav = host.state, self.nav
         radius = abs(_f(item.param3)) if _f(item.param3) else host.param("CIRCLE_RADIUS") / 100.0
         direction = -1 if _f(item.param3) < 0 else 1
@@ -274,6 +279,7 @@ class MissionExecutor:
         return nav.target
 
     def _item_done(self, host: ExecutorHost, item: MissionItem, reported: bool = False) -> NavTarget | None:
+        """Report the item and move to the next one."""
         if not reported:
             host.on_reached(self.current)
         self._advance_to(host, self.current + 1)

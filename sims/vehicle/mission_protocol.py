@@ -21,6 +21,7 @@ class Replier(Protocol):
 
 @dataclass
 class _Upload:
+    """An upload in progress."""
     link: Replier
     sysid: int
     compid: int
@@ -39,6 +40,7 @@ class _Upload:
 
 @dataclass
 class _Done:
+    """The last completed upload (to re-ACK a repeated last item)."""
     link: Replier
     sysid: int
     compid: int
@@ -66,9 +68,11 @@ class MissionProtocol:
     # ---- helpers
     @staticmethod
     def _ack(link: Replier, sysid: int, compid: int, result: int, mission_type: int) -> None:
+        """MISSION_ACK to a client."""
         link.send(mavlink.MAVLink_mission_ack_message(sysid, compid, result, mission_type))
 
     def _request(self, up: _Upload) -> None:
+        """Ask for the next expected item (INT or float protocol)."""
         up.last_request = self.clock()
         request = mavlink.MAVLink_mission_request_int_message if up.int_mode else mavlink.MAVLink_mission_request_message
         up.link.send(request(up.sysid, up.compid, up.expected, up.mission_type))
@@ -110,6 +114,7 @@ class MissionProtocol:
         return True
 
     def _on_count(self, link: Replier, sysid: int, compid: int, count: int, mission_type: int) -> None:
+        """MISSION_COUNT starts (or clears with 0) an upload."""
         if mission_type not in MAX_ITEMS:
             self._ack(link, sysid, compid, mavlink.MAV_MISSION_UNSUPPORTED, mission_type)
             return
@@ -134,6 +139,7 @@ class MissionProtocol:
         self._request(self.upload)
 
     def _on_item(self, link: Replier, sysid: int, compid: int, msg) -> None:
+        """One uploaded item: validate, store, request the next or commit."""
         up = self.upload
         mission_type = getattr(msg, "mission_type", MISSION)
         if up is None or (up.sysid, up.compid) != (sysid, compid):
@@ -171,6 +177,7 @@ class MissionProtocol:
         self._ack(link, sysid, compid, result, mission_type)
 
     def _on_request(self, link: Replier, sysid: int, compid: int, seq: int, mission_type: int, as_int: bool) -> None:
+        """Serve one item of a download."""
         items = self.items_for_download(mission_type)
         if not 0 <= seq < len(items):
             self._ack(link, sysid, compid, mavlink.MAV_MISSION_INVALID_SEQUENCE, mission_type)

@@ -90,6 +90,7 @@ class ParamStore:
             self.set(name, value, persist=False)
 
     def _load(self, path: Path) -> None:
+        """Read a .parm file ('NAME VALUE' or 'NAME,VALUE' lines, # comments); unknown names are skipped."""
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
             line = line.split("#", 1)[0].strip()
             if not line:

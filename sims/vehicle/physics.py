@@ -107,6 +107,7 @@ class Multicopter:
                 s.ve = s.vn = s.vu = 0.0
 
     def _yaw(self, dt: float, yaw_des: float | None) -> None:
+        """Turn toward the desired heading at the yaw-rate limit."""
         s = self.state
         if yaw_des is None:
             s.yaw_rate = 0.0
@@ -117,6 +118,7 @@ class Multicopter:
         s.yaw_rate = rate
 
     def _rest(self, dt: float, motors_on: bool) -> None:
+        """Motors off or idling on the ground: stand still."""
         s = self.state
         s.on_ground = True
         s.u = self.ground_u

@@ -51,6 +51,7 @@ class VehicleRunner:
         self.stop()
 
     def _run(self) -> None:
+        """Thread body: keeps the exception for the owner."""
         try:
             self._loop()
         except BaseException as exc:  # surfaced to whoever owns the runner
@@ -58,6 +59,7 @@ class VehicleRunner:
             raise
 
     def _loop(self) -> None:
+        """Wait on the sockets until the next step is due, then step every vehicle."""
         dt = self.vehicles[0].clock.dt
         pacer = self.pacer
         pacer.start(self.sim_time)

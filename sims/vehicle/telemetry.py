@@ -23,6 +23,7 @@ _SENSORS = (M.MAV_SYS_STATUS_SENSOR_3D_GYRO | M.MAV_SYS_STATUS_SENSOR_3D_ACCEL |
 
 
 def _ms(v: "SimVehicle") -> int:
+    """time_boot_ms of the sim clock."""
     return int(v.clock.now * 1000) & 0xFFFFFFFF
 
 
@@ -77,6 +78,7 @@ def battery_status(v: "SimVehicle"):
 
 
 def _global(v: "SimVehicle"):
+    """Estimated (lat, lon, alt AMSL, alt above home)."""
     ap = v.autopilot
     e, n, u = ap.estimate_enu()
     lat, lon, alt = ap.enu_to_global(e, n, u)

@@ -81,6 +81,7 @@ class SimVehicle:
         return [s.endpoint for s in self.servers] + [l.endpoint for l in self.links if isinstance(l, UdpOutLink)]
 
     def _add_link(self, link: Link) -> Link:
+        """Register a link with its own stream table (PX4 links start with PX4's default streams)."""
         link.streams = StreamSet(ARDUPILOT_ONLY if self.flavour is Flavour.PX4 else frozenset())
         if self.flavour is Flavour.PX4:  # PX4 streams by default; ArduPilot waits to be asked
             for msg_id, rate in PX4_DEFAULT_RATES_HZ.items():
@@ -140,18 +141,22 @@ class SimVehicle:
         self.send_all(M.MAVLink_statustext_message(severity, text[:50].encode(), 0, 0))
 
     def _on_mission_current(self, seq: int) -> None:
+        """Announce the current mission item (MISSION_CURRENT) on every link."""
         self.send_all(BUILDERS[M.MAVLINK_MSG_ID_MISSION_CURRENT](self))
 
     def _on_item_reached(self, seq: int) -> None:
+        """Announce a reached item (MISSION_ITEM_REACHED + STATUSTEXT) on every link."""
         self.send_all(M.MAVLink_mission_item_reached_message(seq))
         self.statustext(f"Reached command #{seq}", M.MAV_SEVERITY_INFO)
 
     def _on_home_changed(self) -> None:
+        """Send the new HOME_POSITION on every link."""
         msg = BUILDERS[M.MAVLINK_MSG_ID_HOME_POSITION](self)
         if msg is not None:
             self.send_all(msg)
 
     def _home_item(self) -> MissionItem | None:
+        """ArduPilot's mission item 0 (the current home); None for PX4."""
         if self.flavour is not Flavour.ARDUPILOT:
             return None
         h = self.autopilot.home
@@ -161,6 +166,7 @@ class SimVehicle:
                            int(h.lat * 1e7), int(h.lon * 1e7), h.alt)
 
     def _on_store_changed(self, mission_type: int) -> None:
+        """Reload the executor or the fence after an upload or clear."""
         if mission_type in (MISSION, M.MAV_MISSION_TYPE_ALL):
             self.autopilot.executor.load(self.store.items[MISSION])
         if mission_type in (FENCE, M.MAV_MISSION_TYPE_ALL):
@@ -225,11 +231,13 @@ class SimVehicle:
                 self.autopilot.gimbal_pitch(math.degrees(msg.pitch))
 
     def _param_value(self, name: str):
+        """PARAM_VALUE for one parameter in the flavour's encoding."""
         bytewise = self.flavour is Flavour.PX4
         return M.MAVLink_param_value_message(name.encode(), self.params.wire_value(name, bytewise),
                                              self.params.type_of(name), len(self.params.names), self.params.index(name))
 
     def _param_read(self, link: Link, msg) -> None:
+        """PARAM_REQUEST_READ by index or by name."""
         if msg.param_index >= 0:
             if msg.param_index < len(self.params.names):
                 link.send(self._param_value(self.params.names[msg.param_index]))
@@ -239,6 +247,7 @@ class SimVehicle:
             link.send(self._param_value(name))
 
     def _param_set(self, msg) -> None:
+        """PARAM_SET: store, persist, apply, echo PARAM_VALUE to every link."""
         name = msg.param_id.rstrip("\x00") if isinstance(msg.param_id, str) else msg.param_id.decode().rstrip("\x00")
         if name not in self.params.values:
             self.statustext(f"Param write denied: unknown {name}", M.MAV_SEVERITY_WARNING)
@@ -253,6 +262,7 @@ class SimVehicle:
         self.send_all(self._param_value(name))
 
     def _position_target_global(self, msg) -> None:
+        """SET_POSITION_TARGET_GLOBAL_INT in GUIDED: position (any global frame) or velocity."""
         ap = self.autopilot
         if ap.mode is not Mode.GUIDED or not ap.armed or ap.landed:
             return
@@ -324,6 +334,7 @@ class SimVehicle:
                     cb(pose)
 
     def _accept(self) -> None:
+        """Turn waiting TCP clients into links."""
         for server in self.servers:
             for sock in server.accept():
                 self._add_link(TcpLink(sock, self.sysid, self._link_now, self._faults, self.rng,
