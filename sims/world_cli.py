@@ -51,8 +51,11 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     from sims.dataset.writer import DatasetSpec, write_dataset
 
     val = args.val_frames if args.val_frames is not None else max(1, args.frames // 7)
+    import time
+
+    deadline = time.time() + args.max_seconds if args.max_seconds else None
     spec = DatasetSpec(train_frames=args.frames, val_frames=val, seed=args.seed, width=args.width,
-                       height=args.height, frames_per_town=args.frames_per_town)
+                       height=args.height, frames_per_town=args.frames_per_town, deadline_unix=deadline)
     with tqdm(total=args.frames + val, unit="frame", desc="dataset", file=sys.stderr) as bar:
         path = write_dataset(args.output, spec, workers=args.workers, progress=bar.update)
     print(json.dumps({"data_yaml": str(path), "train": args.frames, "val": val}) if args.json else f"wrote {path}")
@@ -124,6 +127,8 @@ def register(sim_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--height", type=int, default=720)
     p.add_argument("--frames-per-town", type=int, default=100)
     p.add_argument("--workers", type=int, default=1, help="processes (one town each)")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="stop starting new frames after this long (what is written stays consistent)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_dataset)
 

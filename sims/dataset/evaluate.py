@@ -90,7 +90,7 @@ def evaluate(weights: str | Path, dataset: str | Path, split: str = "val", min_p
     for k in range(0, len(meta), batch):
         rows = meta[k:k + batch]
         paths = [str(dataset / r["image"]) for r in rows]
-        results = model.predict(paths, imgsz=imgsz, conf=0.001, iou=0.6, max_det=300, device=device, verbose=False)
+        results = model.predict(paths, imgsz=imgsz, conf=0.001, iou=0.6, max_det=1000, device=device, verbose=False)
         for row, res in zip(rows, results):
             h, w = res.orig_shape
             label = dataset / row["image"].replace("images/", "labels/", 1)
@@ -115,7 +115,7 @@ def ultralytics_val(weights: str | Path, data_yaml: str | Path, imgsz: int = 128
     from ultralytics import YOLO
 
     metrics = YOLO(str(weights)).val(data=str(data_yaml), split="val", imgsz=imgsz, batch=batch, device=device,
-                                     plots=False, verbose=False)
+                                     plots=False, verbose=False, max_det=1000)
     box = metrics.box
     out = {"all": {"AP50": round(float(box.map50), 4), "AP50-95": round(float(box.map), 4)}}
     for i, c in enumerate(box.ap_class_index):

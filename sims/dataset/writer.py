@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from sims.traffic.agents import CLASSES
 
 MIN_VISIBLE_FRACTION = 0.3
 MIN_BOX_PX = 2.0
+#: More two-wheelers than real streets have, so the detector sees enough of them.
+TRAINING_MIX = {"car": 0.62, "van": 0.1, "truck": 0.04, "bus": 0.04, "motorcycle": 0.1, "bicycle": 0.1}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class DatasetSpec:
     alt_range_m: tuple[float, float] = (30.0, 150.0)
     jpeg_quality: tuple[int, int] = (70, 95)
     half_extent_m: float = 300.0
+    deadline_unix: float | None = None  # stop rendering new frames after this time (keeps what is done)
 
 
 def yolo_lines(boxes: np.ndarray, cls: np.ndarray, width: int, height: int) -> list[str]:
@@ -111,7 +115,8 @@ def _render_town_chunk(args: tuple) -> list[dict]:
     sun_az, sun_el = float(rng.uniform(0, 360)), float(rng.uniform(25, 70))
     ortho = render_orthophoto(town, sun_azimuth_deg=sun_az, sun_elevation_deg=sun_el)
     scenario = TrafficScenario(seed=traffic_seed, vehicles=int(rng.integers(120, 450)), parked=int(rng.integers(60, 300)),
-                               pedestrians=int(rng.integers(150, 500)), plaza_pedestrians=int(rng.integers(20, 80)))
+                               pedestrians=int(rng.integers(150, 500)), plaza_pedestrians=int(rng.integers(20, 80)),
+                               vehicle_mix=TRAINING_MIX)
     sim = TrafficSim(town, scenario)
     for _ in range(int(rng.integers(50, 200))):
         sim.tick(0.2)
@@ -123,6 +128,8 @@ def _render_town_chunk(args: tuple) -> list[dict]:
     fx = None
     meta = []
     for i in range(count):
+        if spec.deadline_unix is not None and time.time() > spec.deadline_unix:
+            break
         for _ in range(int(rng.integers(5, 25))):
             sim.tick(0.2)
         hfov = float(rng.choice([50.0, 60.0, 70.0, 80.0]))
