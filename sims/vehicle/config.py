@@ -31,6 +31,8 @@ class VehicleConfig:
     physics_hz: float = 50.0
     gps_lock_s: float = 5.0
     battery_percent: float = 100.0
+    #: Unix time of sim time 0 (SYSTEM_TIME, TruePose.unix_time_s); None = the wall clock at start.
+    epoch_unix_s: float | None = None
     #: GPS outages as (start, seconds) in sim time.
     gps_outages: list[tuple[float, float]] = field(default_factory=list)
     #: Fault model applied to every link of this vehicle.

@@ -43,6 +43,8 @@ class SimVehicle:
         self.lock = threading.RLock()
         self.rng = random.Random(config.seed * 7919 + config.sysid)
         self.clock = SimClock(dt=1.0 / config.physics_hz)
+        if config.epoch_unix_s is not None:
+            self.clock.epoch_unix_s = config.epoch_unix_s
         self.link_clock = link_clock or (lambda: self.clock.now)
         self.params = ParamStore(config.params_path, config.param_overrides)
         self.frame = LocalFrame(config.home_lat, config.home_lon, config.home_alt_m, name=f"sim{config.sysid}")

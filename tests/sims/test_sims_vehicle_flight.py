@@ -123,7 +123,7 @@ def test_tilt_follows_acceleration_and_leans_into_wind() -> None:
 
 def test_same_seed_gives_identical_flights_and_telemetry_units_match_truth() -> None:
     def flight(seed: int):
-        gcs = LockstepGcs(seed=seed, param_overrides={"SIM_WIND_SPD": 5.0, "SIM_WIND_TURB": 2.0})
+        gcs = LockstepGcs(seed=seed, epoch_unix_s=1.8e9, param_overrides={"SIM_WIND_SPD": 5.0, "SIM_WIND_TURB": 2.0})
         gcs.fly_up(20)
         gcs.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, 200_000)
         gcs.run(10.0)
