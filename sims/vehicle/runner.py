@@ -20,9 +20,8 @@ class VehicleRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
-        if not self.pacer.lockstep:
-            for v in vehicles:
-                v.link_clock = time.monotonic
+        for v in vehicles:  # clients of a running vehicle live in wall time, paced or not
+            v.link_clock = time.monotonic
 
     @property
     def sim_time(self) -> float:
