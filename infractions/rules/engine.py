@@ -1,6 +1,7 @@
 """RuleEngine: feeds time-ordered track observations through the patrol's rules, one state per track."""
 from __future__ import annotations
 
+import math
 import time
 import zoneinfo
 from collections.abc import Callable, Iterable
@@ -40,6 +41,7 @@ class FlagMemory:
     north: float
     vel_e: float
     vel_n: float
+    inherited: bool = False  # handed over to a track that continues the flagged one
 
 
 @dataclass
@@ -90,6 +92,7 @@ class RuleEngine:
             track = TrackState(key=obs.key, last=obs, east=east, north=north, first_s=obs.time_s, first_e=east,
                                first_n=north)
             self.tracks[obs.key] = track
+            self._adopt(track)
         track.push(obs, east, north, self.config.history_s)
         self.stats.observations += 1
         for memory in self._memory:
@@ -105,21 +108,24 @@ class RuleEngine:
         """True if a flagged track that was lost just before this one appeared is the same road user.
 
         The lost track's last position, moved on by its velocity, must fall within ``dedup_radius_m``
-        (plus two sigma) of where this track was first seen, within ``dedup_window_s``, with the same
-        rule, class and zone/road. The memory then follows the new track.
+        + ``dedup_growth_mps`` x gap + two sigma of where this track was first seen, within ``dedup_window_s``, with the same
+        rule, class and zone/road, and the finding's episode must have begun with the track (an episode
+        that began later on the new track is a new one). The memory then follows the new track.
         """
         ev = finding.event
         cfg = self.config
-        self._memory = [m for m in self._memory if self._now_s - m.last_s <= cfg.dedup_window_s + cfg.history_s]
-        for m in self._memory:
+        self._memory = [m for m in self._memory if self._now_s - m.last_s <= cfg.dedup_window_slow_s + cfg.history_s]
+        same = [m for m in self._memory if (m.rule_id, m.cls, m.zone_id) == (ev.rule_id, ev.cls, ev.zone_id)]
+        if ev.start_s > track.first_s + cfg.max_gap_s:
+            same = []  # the episode began well after the track did: a new episode, not the lost one's
+        for m in same:
+            if m.inherited and m.track_key == track.key:
+                self.stats.suppressed_duplicates += 1
+                return True
+        for m in same:
             dt = track.first_s - m.last_s
-            if (m.rule_id, m.cls, m.zone_id) != (ev.rule_id, ev.cls, ev.zone_id) or m.track_key == track.key \
-                    or not 0.0 < dt <= cfg.dedup_window_s:
-                continue
-            de = track.first_e - (m.east + m.vel_e * dt)
-            dn = track.first_n - (m.north + m.vel_n * dt)
-            if de * de + dn * dn <= (cfg.dedup_radius_m + 2.0 * track.last.sigma_m) ** 2:
-                m.track_key = track.key
+            if m.track_key != track.key and 0.0 < dt <= self._window(m) and self._continues(m, track, dt):
+                m.track_key, m.inherited = track.key, True
                 m.last_s, m.east, m.north = track.last.time_s, track.east, track.north
                 self.stats.suppressed_duplicates += 1
                 return True
@@ -168,7 +174,54 @@ class RuleEngine:
         for key in list(self.tracks):
             self._close(key)
 
+    def _window(self, m: FlagMemory) -> float:
+        """How long after losing a flagged track a continuation is accepted (longer for slow subjects)."""
+        slow = math.hypot(m.vel_e, m.vel_n) < 2.0
+        return self.config.dedup_window_slow_s if slow else self.config.dedup_window_s
+
+    def _continues(self, m: FlagMemory, track: TrackState, dt: float) -> bool:
+        """Whether ``track`` starts where the lost flagged track was predicted to be ``dt`` later, at a similar
+        speed (within 2.5 m/s or 20 %), moving the same way (within 60 degrees, unless slower than 2 m/s)."""
+        de = track.first_e - (m.east + m.vel_e * dt)
+        dn = track.first_n - (m.north + m.vel_n * dt)
+        radius = self.config.dedup_radius_m + self.config.dedup_growth_mps * dt + 2.0 * track.last.sigma_m
+        if de * de + dn * dn > radius * radius:
+            return False
+        ve, vn = track.last.vel_e_mps, track.last.vel_n_mps
+        speed_a, speed_b = math.hypot(m.vel_e, m.vel_n), math.hypot(ve, vn)
+        if abs(speed_a - speed_b) > max(2.5, 0.2 * speed_a):
+            return False  # a different speed: another road user
+        if speed_a < 2.0 or speed_b < 2.0:
+            return True
+        return (m.vel_e * ve + m.vel_n * vn) / (speed_a * speed_b) >= 0.5
+
+    def _hand_over(self, key: tuple[str, int]) -> None:
+        """A flagged track is lost: its memories follow the new track (same class) that continues it."""
+        for m in self._memory:
+            if m.track_key != key:
+                continue
+            best, best_dt = None, None
+            for t in self.tracks.values():
+                dt = t.first_s - m.last_s
+                if t.key != key and t.last.cls == m.cls and 0.0 < dt <= self._window(m) \
+                        and self._continues(m, t, dt) and (best_dt is None or dt < best_dt):
+                    best, best_dt = t, dt
+            if best is not None:
+                m.track_key, m.inherited = best.key, True
+                m.last_s, m.east, m.north = best.last.time_s, best.east, best.north
+                m.vel_e, m.vel_n = best.last.vel_e_mps, best.last.vel_n_mps
+
+    def _adopt(self, track: TrackState) -> None:
+        """A new track takes over the memories of a lost flagged track it continues (see ``_hand_over``)."""
+        for m in self._memory:
+            dt = track.first_s - m.last_s
+            if m.track_key not in self.tracks and m.cls == track.last.cls and 0.0 < dt <= self._window(m) \
+                    and self._continues(m, track, dt):
+                m.track_key, m.inherited = track.key, True
+                m.last_s, m.east, m.north = track.last.time_s, track.east, track.north
+
     def _close(self, key: tuple[str, int]) -> None:
+        self._hand_over(key)
         track = self.tracks.pop(key)
         for rule in self.rules:
             rule.track_closed(track)

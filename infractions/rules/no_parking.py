@@ -105,7 +105,8 @@ class NoParkingRule(Rule):
         if stay is None:
             return True
         ae, an = stay.anchor
-        return math.hypot(east - ae, north - an) <= self.params.stationary_radius_m
+        # the radius grows with the fix's noise (DRMS): 2.5 DRMS holds a parked car's fixes 99.8 % of the time
+        return math.hypot(east - ae, north - an) <= max(self.params.stationary_radius_m, 2.5 * obs.sigma_m)
 
     def _zone_of(self, stay: Stay, time_s: float) -> tuple[MetricZone, float] | None:
         """The active zone the anchor is clearly inside (depth >= edge_k_sigma * anchor sigma)."""
