@@ -53,6 +53,18 @@ def install_font() -> Path:
     return target
 
 
+def init_ultralytics_settings() -> None:
+    """Import ultralytics once so it writes its settings file now: on first import it prints
+    "Creating new Ultralytics Settings" to stdout, which would corrupt a later command's --json output."""
+    import contextlib
+    import sys
+
+    configure_environment()
+    with contextlib.redirect_stdout(sys.stderr):
+        import ultralytics  # noqa: F401
+
+
 if __name__ == "__main__":
+    init_ultralytics_settings()
     print(f"ultralytics font: {install_font()}")
     print(f"COCO yolov8n weights: {coco_yolov8n_path()}")
