@@ -125,7 +125,7 @@ class RulesConfig(BaseModel):
     track_ttl_s: float = Field(3.0, gt=0, description="a track unseen this long is lost and closed")
     dedup_window_s: float = Field(10.0, ge=0, description="a new track this soon after a flagged one was lost ...")
     dedup_radius_m: float = Field(5.0, ge=0, description="... and this close to where it was predicted is the same")
-    dedup_growth_mps: float = Field(1.0, ge=0, description="the radius grows this much per second of gap")
+    dedup_growth_mps: float = Field(1.0, ge=0, description="the radius grows this much per second of gap, up to 3 x dedup_radius_m")
     dedup_window_slow_s: float = Field(60.0, ge=0, description="the window for subjects slower than 2 m/s")
     history_s: float = Field(120.0, gt=0, description="per-track history kept for speed profiles")
     rules: list[RuleSpec] = Field(min_length=1)

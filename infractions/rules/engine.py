@@ -184,7 +184,8 @@ class RuleEngine:
         speed (within 2.5 m/s or 20 %), moving the same way (within 60 degrees, unless slower than 2 m/s)."""
         de = track.first_e - (m.east + m.vel_e * dt)
         dn = track.first_n - (m.north + m.vel_n * dt)
-        radius = self.config.dedup_radius_m + self.config.dedup_growth_mps * dt + 2.0 * track.last.sigma_m
+        growth = min(self.config.dedup_growth_mps * dt, 2.0 * self.config.dedup_radius_m)
+        radius = self.config.dedup_radius_m + growth + 2.0 * track.last.sigma_m
         if de * de + dn * dn > radius * radius:
             return False
         ve, vn = track.last.vel_e_mps, track.last.vel_n_mps

@@ -46,7 +46,7 @@ def findings():
     engine = RuleEngine(zones, patrol_id="patrol-E", clock=lambda: NOON_S)
     out = []
     for k in range(4):
-        pts, t = straight(-290, 60 + 5 * k, 45, 3, 6, hz=2, t0=NOON_S + 30 * k)
+        pts, t = straight(-290, 60 + 5 * k, 45, 3, 6, hz=2, t0=NOON_S + 100 * k)  # separate people
         out += engine.update_many(track(pts, t, cls="person", track_id=SUBJECT + 10 * k))
     assert len(out) == 4
     return out
