@@ -27,6 +27,18 @@ def default_model() -> str:
     return str(shipped[0]) if shipped else "yolov8n.pt"
 
 
+def trained_imgsz(model: str) -> int:
+    """The input size a .pt model was trained at (640 when unknown)."""
+    try:
+        import torch
+
+        ckpt = torch.load(model if Path(model).is_file() else "/nonexistent", map_location="cpu", weights_only=False)
+        size = (ckpt.get("train_args") or {}).get("imgsz", 640)
+        return int(size if isinstance(size, int) else max(size))
+    except (OSError, RuntimeError, ValueError, AttributeError, ImportError):
+        return 640
+
+
 class Flight:
     """The drone: straight and level at ``alt`` m AGL and 5 m/s north, gimbal pitched ``pitch_deg``."""
 
@@ -60,7 +72,9 @@ class Flight:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 s of flight instead of 30 s")
+    parser.add_argument("--seconds", type=float, default=0.0, help="flight length (overrides --quick)")
     parser.add_argument("--model", default=None)
+    parser.add_argument("--imgsz", type=int, default=0, help="model input size (0: the size the model was trained at)")
     parser.add_argument("--alt", type=float, default=80.0)
     parser.add_argument("--pitch", type=float, default=-60.0)
     parser.add_argument("--fps", type=float, default=5.0)
@@ -101,7 +115,8 @@ def main() -> None:
     look = args.alt / math.tan(math.radians(-args.pitch)) if args.pitch > -89.9 else 0.0
     flight = Flight(town, args.alt, args.pitch, (0.0, -120.0 - look), args.seed)
     model = args.model or default_model()
-    detector = make_detector(DetectorConfig(model=model, backend="torch"))
+    imgsz = args.imgsz or trained_imgsz(model)
+    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=imgsz))
     detector.warmup((720, 1280))
     pose_reader = PoseReader()
     from vision.tracking.ground import GroundConfig
@@ -111,9 +126,9 @@ def main() -> None:
                                detector=detector, pose=pose_reader)
     sliced = SlicedDetector(detector, SliceConfig(mode="on"))
     print(f"sims end to end: town seed {args.seed}, {args.alt:.0f} m AGL, gimbal {args.pitch:.0f} deg, {args.fps:g} fps, "
-          f"model {Path(model).name}; set-up {time.perf_counter() - t_setup:.1f} s")
+          f"model {Path(model).name} at {imgsz}; set-up {time.perf_counter() - t_setup:.1f} s")
 
-    seconds = 12.0 if args.quick else 30.0
+    seconds = args.seconds or (12.0 if args.quick else 30.0)
     dt = 1.0 / args.fps
     gts, preds, full_sub, sliced_sub, gts_sub = [], [], [], [], []
     # telemetry runs ahead of the frames by 0.3 s (it arrives before the frame is processed)

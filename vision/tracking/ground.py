@@ -27,8 +27,8 @@ class GroundConfig:
     init_speed_sigma_mps: float = 8.0  # prior 1-sigma of each velocity component of a new track
     min_meas_sigma_m: float = 0.3  # floor of the measurement 1-sigma (m) per axis
     max_lost_s: float = 8.0  # a ground track not updated for this long is dropped
-    gate_chi2: float = _CHI2_2DOF_99 * 2.0  # re-association gate on the Mahalanobis distance squared
-    max_reassoc_m: float = 15.0  # and never farther than this (m)
+    gate_chi2: float = _CHI2_2DOF_99  # re-association gate on the Mahalanobis distance squared (2 dof, 99 %)
+    max_reassoc_m: float = 6.0  # and never farther than this from the prediction (m)
     validate_chi2: float = 50.0  # a known image id beyond this gate AND max_reassoc_m is unlinked (0: never)
 
 
