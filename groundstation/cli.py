@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the final vehicle state as one JSON line on exit")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window after --quit-after seconds")
     p.add_argument("--quit-after", type=float, metavar="S", help="close after S seconds (smoke tests, demos)")
+    p.add_argument("--until-patrol", type=float, metavar="M",
+                   help="close as soon as the vehicle flies its patrol (AUTO, armed) at least M metres from home "
+                        "(smoke tests; --quit-after stays the upper bound)")
     p.set_defaults(func=run_gs)
 
 
@@ -155,10 +158,26 @@ def run_gs(args: argparse.Namespace) -> int:
                 app.quit()
 
             QTimer.singleShot(int(args.quit_after * 1000), finish)
+            if args.until_patrol is not None:
+                watch = QTimer(window, interval=250)
+                watch.timeout.connect(lambda: _patrolling(window, args.until_patrol) and (watch.stop(), finish()))
+                watch.start()
         return int(app.exec_())
     finally:
         if sitl is not None:
             sitl.stop()
+
+
+def _patrolling(window, min_dist_m: float) -> bool:
+    """True when the vehicle is armed in a mission mode at least ``min_dist_m`` from its home."""
+    import math
+
+    v = window.fly.last_view
+    if not (v.armed and v.has_position and v.home is not None and v.mode in ("AUTO", "AUTO.MISSION")):
+        return False
+    dn = (v.lat - v.home[0]) * 111_320.0
+    de = (v.lon - v.home[1]) * 111_320.0 * math.cos(math.radians(v.lat))
+    return math.hypot(dn, de) >= min_dist_m
 
 
 def _final_state(window) -> dict:

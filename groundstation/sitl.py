@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PyQt5.QtCore import QObject, QTimer
@@ -50,6 +51,9 @@ class SitlLauncher(QObject):
         self._tries = 0
         self._poll = QTimer(self, interval=500)
         self._poll.timeout.connect(self._check_town)
+        self._port_timer = QTimer(self, interval=300)
+        self._port_timer.timeout.connect(self._check_port)
+        self._port_deadline = 0.0
 
     @property
     def endpoint(self) -> str:
@@ -79,7 +83,29 @@ class SitlLauncher(QObject):
             self.window.fly.connectionChanged.connect(self._on_connected)
             self.window.fly.actionFinished.connect(self._on_result)
             self._prepare_plan()
-        QTimer.singleShot(1500, self._connect)  # give the simulator a moment to bind its port
+        self._port_deadline = time.monotonic() + 120.0
+        self._port_timer.start()  # connect once the simulator listens (its start-up takes seconds on a busy machine)
+
+    def _check_port(self) -> None:
+        """Connect as soon as the vehicle's TCP port accepts; report a simulator that died or never listened."""
+        if self.vehicle_proc is None:
+            self._port_timer.stop()
+            return
+        if self.vehicle_proc.poll() is not None:
+            self._port_timer.stop()
+            err = self.vehicle_proc.stderr.read().decode(errors="replace")[-800:] if self.vehicle_proc.stderr else ""
+            self._note(f"SITL vehicle exited with code {self.vehicle_proc.returncode}: {err.strip()}")
+            return
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.1):
+                pass
+        except OSError:
+            if time.monotonic() > self._port_deadline:
+                self._port_timer.stop()
+                self._note(f"SITL vehicle never listened on {self.endpoint}")
+            return
+        self._port_timer.stop()
+        self._connect()
 
     def _connect(self) -> None:
         self.window.fly_panel.endpoint.setEditText(self.endpoint)
@@ -147,6 +173,7 @@ class SitlLauncher(QObject):
     def stop(self) -> None:
         """Terminate the subprocesses (town generation is abandoned)."""
         self._poll.stop()
+        self._port_timer.stop()
         for proc in (self.vehicle_proc, self.town_proc):
             if proc is None or proc.poll() is not None:
                 continue
