@@ -24,6 +24,9 @@ class Link:
         self.mav.robust_parsing = True
         self.parser = mavlink.MAVLink(None, srcSystem=sysid, srcComponent=mavlink.MAV_COMP_ID_AUTOPILOT1)
         self.parser.robust_parsing = True
+        #: Re-parses packets that went through the rx fault pipe (kept separate from the byte-stream parser).
+        self._decoder = mavlink.MAVLink(None)
+        self._decoder.robust_parsing = True
         faults = faults or FaultConfig()
         self.tx = FaultyPipe(faults, random.Random(rng.random()))
         self.rx = FaultyPipe(faults, random.Random(rng.random()))
@@ -97,14 +100,6 @@ class Link:
                     out.append(m)
         self.rx_messages += len(out)
         return out
-
-    @property
-    def _decoder(self):
-        dec = getattr(self, "_dec", None)
-        if dec is None:
-            dec = self._dec = mavlink.MAVLink(None)
-            dec.robust_parsing = True
-        return dec
 
 
 class TcpLink(Link):
