@@ -39,8 +39,8 @@ class Patrol(_Strict):
     corridor along ``road``; times of scripted infractions and link cuts count from the patrol's start."""
 
     pattern: Literal["loop", "survey", "corridor"] = "loop"
-    waypoints: list[tuple[float, float]] = Field(default_factory=lambda: [(-105.0, -125.0), (120.0, -125.0),
-                                                                         (120.0, 115.0), (-105.0, 115.0)])
+    waypoints: list[tuple[float, float]] = Field(default_factory=lambda: [(-105.0, 115.0), (-105.0, -125.0),
+                                                                         (120.0, -125.0), (120.0, 115.0)])
     area: list[tuple[float, float]] | None = None
     road: str | None = None
     altitude_m: float = Field(default=60.0, gt=10, le=120)

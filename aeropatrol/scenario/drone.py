@@ -62,12 +62,15 @@ class DroneSide:
         """Start the mission controller (GCS link over TCP) in its own thread."""
         from flight.backend import PymavlinkBackend
         from flight.controller import ControllerConfig, MissionController
+        from flight.link import LinkConfig
 
         endpoint = self.vehicle.endpoints[0]
-        cfg = ControllerConfig(takeoff_alt_m=self.spec.patrol.altitude_m, connect_timeout_s=60.0,
+        cfg = ControllerConfig(takeoff_alt_m=self.spec.patrol.altitude_m, laps=self.spec.patrol.laps, connect_timeout_s=60.0,
                                preflight_timeout_s=300.0, arm_timeout_s=120.0, takeoff_timeout_s=600.0,
                                flight_timeout_s=7200.0)
-        self.controller = MissionController(PymavlinkBackend(endpoint), self.plan.to_mission_plan(), cfg)
+        # lockstep: the autopilot is silent while the runner builds evidence, so allow a longer heartbeat gap
+        backend = PymavlinkBackend(LinkConfig(endpoint, heartbeat_timeout_s=20.0))
+        self.controller = MissionController(backend, self.plan.to_mission_plan(), cfg)
         self.controller.add_listener(self._on_event)
         self._thread = threading.Thread(target=self._fly, name=f"flight-{self.spec.id}", daemon=True)
         self._thread.start()
@@ -98,7 +101,7 @@ class DroneSide:
         from flight.link import LinkConfig, LinkRole, MavLink
         from vision.pose import ClockSync, PoseReader
 
-        self.companion = MavLink(LinkConfig(self.vehicle.endpoints[0], role=LinkRole.COMPANION,
+        self.companion = MavLink(LinkConfig(self.vehicle.endpoints[0], role=LinkRole.COMPANION, heartbeat_timeout_s=30.0,
                                                    source_system=self.vehicle.sysid, target_system=self.vehicle.sysid)).open()
         self.pose_reader = PoseReader(clock=ClockSync(clock=clock), target_system=self.vehicle.sysid).attach(self.companion)
         self._stream_requests = [mav.MAVLink_request_data_stream_message(self.vehicle.sysid, 1, sid, hz, 1)

@@ -72,6 +72,14 @@ def compute_metrics(run) -> dict:
             "patrol_started_s": d.patrol_started_s, "sim_end_s": round(d.vehicle.clock.now, 2),
         }
     m["flights"] = flights
+    t0 = run.traffic_t0 or 0.0
+    for d in run.drones:  # the true path in town ENU metres against traffic time (for timing staged infractions)
+        pts = [(r[0] - t0 + s.traffic_warmup_s, r[1], r[2]) for r in d.track]
+        if pts:
+            e, n, _ = world.town.frame.to_enu(np.array([p[1] for p in pts]), np.array([p[2] for p in pts]),
+                                              np.zeros(len(pts)))
+            flights[d.spec.id]["path_enu"] = [(round(p[0], 1), round(float(a), 1), round(float(b), 1))
+                                              for p, a, b in zip(pts, e, n)]
 
     # -- truth vs flags -----------------------------------------------------------------------------
     truths = world.truths() if run.traffic_t0 is not None else []
@@ -175,7 +183,9 @@ def _vision_metrics(run) -> dict:
     """Detection/tracking (vision.scoring) plus per-sample geolocation and speed errors for the figures."""
     from vision.scoring import FramePrediction, GTFrame, GTObject, score
 
-    out: dict = {"per_drone": {}, "geo_errors_m": [], "speed_pairs": []}
+    out: dict = {"per_drone": {}, "geo_errors_m": [], "speed_pairs": [], "scripted_tracking": {}}
+    scripted = run.world.scripted_ids()
+    t_off = (run.drones[0].vehicle.clock.epoch_unix_s + (run.traffic_t0 or 0.0) - run.s.traffic_warmup_s)
     for d in run.drones:
         gts, preds = [], []
         for tf, (fid, dets, updates) in zip(d.truth_frames, d.predictions):
@@ -186,8 +196,17 @@ def _vision_metrics(run) -> dict:
                 continue
             g = np.array([o[2] for o in tf.objects], float)
             h = np.array([u.bbox_xyxy for u in updates], float)
-            for i, j in _iou_match(g, h):
+            pairs = _iou_match(g, h)
+            matched = {i for i, _ in pairs}
+            for i, o in enumerate(tf.objects):  # what the pipeline made of each staged road user, frame by frame
+                if o[0] in scripted and i not in matched:
+                    out["scripted_tracking"].setdefault(str(o[0]), []).append((round(tf.time_s - t_off, 1), None, None,
+                                                                               round(o[5], 1)))
+            for i, j in pairs:
                 o, u = tf.objects[i], updates[j]
+                if o[0] in scripted:
+                    out["scripted_tracking"].setdefault(str(o[0]), []).append(
+                        (round(tf.time_s - t_off, 1), u.track_id, round(u.speed_kmh, 1), round(o[5], 1)))
                 out["geo_errors_m"].append(round(_geo_dist_m(o[3], o[4], u.lat, u.lon), 3))
                 if o[1] in ("car", "truck", "bus", "motorcycle") and u.last_seen_s - u.first_seen_s >= 3.0:
                     out["speed_pairs"].append((round(o[5], 2), round(u.speed_kmh, 2)))

@@ -35,7 +35,7 @@ def plan_patrol(town, drone: Drone):
         b = ItemBuilder()
         b.takeoff(p.altitude_m)
         b.gimbal(p.gimbal_pitch_deg)
-        build_loop_items(b, wps, [p.altitude_m] * len(wps), [p.speed_mps] * len(wps), p.laps)
+        build_loop_items(b, wps, [p.altitude_m] * len(wps), [p.speed_mps] * len(wps), 1)  # laps: the controller
         b.rtl()
         return PatrolPlan(kind="loop", home=home, items=b.items, cruise_speed_mps=p.speed_mps,
                           notes={"laps": p.laps, "waypoints": len(wps)})

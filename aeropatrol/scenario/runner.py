@@ -187,6 +187,7 @@ class _Run:
         wall0, sim0 = time.monotonic(), self._now()
         next_streams = 0.0
         next_track = 0.0
+        next_log = 0.0
         try:
             while True:
                 now = self._now()
@@ -212,9 +213,14 @@ class _Run:
                     self._link_faults(now - self.traffic_t0)
                 if now >= next_streams:  # companions re-ask for streams until telemetry flows
                     next_streams = now + 5.0
-                    for d in self.drones:
-                        if d.pose_reader.samples == 0:
+                    for d in self.drones:  # (a reconnected TCP link is a new link to the vehicle: no streams)
+                        if d.pose_reader.samples == getattr(d, "samples_seen", -1) or d.pose_reader.samples == 0:
                             d.request_streams()
+                        d.samples_seen = d.pose_reader.samples
+                if now >= next_log:
+                    next_log = now + 30.0
+                    log.info("sim %.0f s, wall %.0f s, frames %d, %s", now, time.monotonic() - wall0,
+                             sum(d.frames for d in self.drones), ", ".join(f"{d.spec.id} {d.phase}" for d in self.drones))
                 if now >= next_track:
                     next_track = now + 1.0
                     for d in self.drones:
