@@ -119,6 +119,17 @@ class NoParkingRule(Rule):
                 best = (zone, depth)
         return best
 
+    def _moving(self, obs: Observation) -> bool:
+        """Confidently moving: the speed's lower bound is over the stationary threshold."""
+        return obs.speed_kmh - self.params.k_sigma * obs.speed_sigma_kmh >= self.params.stationary_speed_kmh
+
+    def _forget_dormant_at(self, obs: Observation, east: float, north: float) -> None:
+        """A same-class vehicle driving through a dormant stay's spot: that vehicle has most likely left
+        unobserved (e.g. it was queued, lost, and drove off under a new track id); never re-identify it."""
+        r = self.params.reid_radius_m
+        self.dormant = [d for d in self.dormant if d.cls != obs.cls
+                        or math.hypot(east - d.anchor[0], north - d.anchor[1]) > r]
+
     def _reidentify(self, obs: Observation, east: float, north: float) -> Stay | None:
         """Take the nearest dormant stay of the same class within the radius and absence limits."""
         p = self.params
@@ -141,6 +152,8 @@ class NoParkingRule(Rule):
         if obs.cls not in p.classes:
             return None
         holds = self._stationary(stay, obs, east, north) and (stay is not None or self._near_zone(east, north))
+        if not holds and self.dormant and self._moving(obs):
+            self._forget_dormant_at(obs, east, north)
         if not holds:
             if stay is not None and obs.time_s - stay.last_s > p.grace_s:
                 track.rule_state.pop(key, None)  # seen leaving: the stay is over

@@ -237,3 +237,15 @@ def test_disabled_rule_does_not_run(zones):
     pts, t = straight(200, 150, 180, 30, 8)
     found, _ = run(zones, track(pts, t), cfg)
     assert [(f.event.rule_id, f.event.rule_version) for f in found] == [("w", "2.1")]
+
+
+def test_no_parking_dormant_stay_forgotten_when_a_car_drives_off_through_it(zones):
+    """A car queued 30 s is lost, then seen driving off under a new id: the next car stopping there starts afresh."""
+    queued, tq = straight(-80, 15, 0, 0, 30, hz=1)
+    leaving, tl = straight(-82, 15, 90, 20, 4, hz=2, t0=NOON_S + 34)  # new id, moving through the spot
+    second, ts = straight(-80, 15, 0, 0, 35, hz=1, t0=NOON_S + 60)
+    ups = track(queued, tq, track_id=1) + track(leaving, tl, track_id=2) + track(second, ts, track_id=3)
+    assert run(zones, ups)[0] == []
+    without_leaving = track(queued, tq, track_id=1) + track(second, ts, track_id=3)
+    found, _ = run(zones, without_leaving)  # unseen departure: re-identified (the documented limitation)
+    assert [f.event.measurements["visits"] for f in found] == [2.0]
