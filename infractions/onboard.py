@@ -70,12 +70,19 @@ class InfractionRecorder:
     pre_s: float = 3.0
     post_s: float = 2.0
     track_decimation_s: float = 1.0
+    track_flush_s: float = 5.0
     _pending: list[_Pending] = field(default_factory=list)
+    _track_buffer: list[Any] = field(default_factory=list)
+    _buffer_since_s: float | None = None
 
     def process(self, updates: Iterable[Any]) -> list[InfractionEvent]:
-        """Evaluate track updates; store decimated tracks; return the new infractions, already committed."""
+        """Evaluate track updates; store decimated tracks; return the new infractions, already committed.
+
+        Track points are written in one transaction every ``track_flush_s`` (they are not acknowledged
+        data; a crash loses at most that much track history, never an infraction).
+        """
         updates = list(updates)
-        self.store.records.add_track_points(updates, self.engine.ctx.patrol_id, self.track_decimation_s)
+        self._buffer_tracks(updates)
         events = []
         for finding in self.engine.update_many(updates):
             if self.store.records.record_infraction(finding):  # durable before announced
@@ -83,6 +90,23 @@ class InfractionRecorder:
                 if self.evidence_root is not None and self.frames is not None:
                     self._pending.append(_Pending(finding, finding.event.end_s + self.post_s))
         return events
+
+    def _buffer_tracks(self, updates: list[Any]) -> None:
+        self._track_buffer.extend(updates)
+        if not self._track_buffer:
+            return
+        now = max(u.time_s for u in updates) if updates else self._track_buffer[-1].time_s
+        if self._buffer_since_s is None:
+            self._buffer_since_s = now
+        if now - self._buffer_since_s >= self.track_flush_s:
+            self.flush_tracks()
+
+    def flush_tracks(self) -> int:
+        """Write the buffered track points (decimated) now; returns rows written."""
+        rows = self.store.records.add_track_points(self._track_buffer, self.engine.ctx.patrol_id,
+                                                   self.track_decimation_s)
+        self._track_buffer, self._buffer_since_s = [], None
+        return rows
 
     def add_frame(self, frame: FrameRecord) -> list[PackageResult]:
         """Keep a frame for clips; cut the evidence whose after-window this frame completes."""
@@ -98,7 +122,8 @@ class InfractionRecorder:
         return [self._cut(p.finding) for p in due]
 
     def finish(self) -> list[PackageResult]:
-        """End of patrol: cut every pending package with the frames there are."""
+        """End of patrol: write buffered tracks, cut every pending package with the frames there are."""
+        self.flush_tracks()
         due, self._pending = self._pending, []
         return [self._cut(p.finding) for p in due]
 

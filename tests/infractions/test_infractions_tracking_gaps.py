@@ -138,6 +138,7 @@ def test_onboard_recorder_commits_then_cuts_evidence_after_the_post_window(zones
     assert clip_times[-1]["time_s"] >= events[0].end_s + 2.0 - 1e-6  # frames after the flag are in the clip
     kinds = [i.kind for i in store.outbox.pending()]
     assert kinds == ["infraction", "evidence"]
-    assert len(store.records.track_points("P1")) == 9  # 8 s at 5 Hz decimated to 1 Hz
+    assert len(store.records.track_points("P1")) == 6  # flushed every 5 s: 0..5 s at 1 Hz so far
     assert rec.finish() == []
+    assert len(store.records.track_points("P1")) == 9  # 8 s at 5 Hz decimated to 1 Hz
     store.close()
