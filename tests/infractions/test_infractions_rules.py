@@ -249,3 +249,27 @@ def test_no_parking_dormant_stay_forgotten_when_a_car_drives_off_through_it(zone
     without_leaving = track(queued, tq, track_id=1) + track(second, ts, track_id=3)
     found, _ = run(zones, without_leaving)  # unseen departure: re-identified (the documented limitation)
     assert [f.event.measurements["visits"] for f in found] == [2.0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(speed=st.floats(3, 60), sigma_m=st.floats(0.3, 3.0), speed_noise=st.floats(0.5, 4.0),
+       seed=st.integers(0, 10_000), hz=st.sampled_from([1.0, 5.0]))
+def test_with_the_flow_never_flagged_wrong_way(zones, speed, sigma_m, speed_noise, seed, hz):
+    """Northbound on the northbound one-way street, any speed and noise: never wrong-way."""
+    pts, t = straight(200, -300, 0, speed, 30, hz=hz)
+    ups = track(pts, t, sigma_m=sigma_m, speed_sigma_kmh=speed_noise, speed_noise_kmh=speed_noise,
+                rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    for u in ups:  # velocity noise as a tracker has it, reported honestly
+        u.vel_e_mps += float(rng.normal(0, speed_noise / 3.6))
+        u.vel_n_mps += float(rng.normal(0, speed_noise / 3.6))
+    assert "wrong_way" not in kinds(run(zones, ups)[0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(offset_m=st.floats(0.5, 6.0), sigma_m=st.floats(0.3, 2.0), seed=st.integers(0, 10_000))
+def test_parked_just_outside_the_no_parking_zone_never_flagged(zones, offset_m, sigma_m, seed):
+    """Parked north of the zone's edge (n = 20) by 0.5-6 m for 3 minutes, with GPS noise: never flagged."""
+    pts, t = straight(-80, 20 + offset_m, 0, 0, 180, hz=1)
+    ups = track(pts, t, sigma_m=sigma_m, rng=np.random.default_rng(seed), speed_noise_kmh=1.0)
+    assert "no_parking" not in kinds(run(zones, ups)[0])
