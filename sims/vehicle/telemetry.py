@@ -79,10 +79,7 @@ def battery_status(v: "SimVehicle"):
 
 def _global(v: "SimVehicle"):
     """Estimated (lat, lon, alt AMSL, alt above home)."""
-    ap = v.autopilot
-    e, n, u = ap.estimate_enu()
-    lat, lon, alt = ap.enu_to_global(e, n, u)
-    return lat, lon, alt, u - ap.home_u()
+    return v.estimated_global()
 
 
 def gps_raw_int(v: "SimVehicle"):

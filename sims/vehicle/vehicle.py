@@ -65,6 +65,7 @@ class SimVehicle:
         self._faults = config.faults
         self._next_heartbeat = 0.0
         self._pose_listeners: list[Callable[[TruePose], None]] = []
+        self._global_cache: tuple[int, tuple[float, float, float, float]] | None = None
         #: Exceptions raised while handling received messages (kept for tests and logs).
         self.handling_errors: list[str] = []
         if config.tcp_port is not None:
@@ -346,6 +347,18 @@ class SimVehicle:
         """Step for `seconds` of sim time (lockstep use: tests and benchmarks drive time themselves)."""
         for _ in range(max(1, int(round(seconds / self.clock.dt)))):
             self.step()
+
+    def estimated_global(self) -> tuple[float, float, float, float]:
+        """Estimated (lat, lon, alt AMSL, alt above home) for telemetry, converted once per physics step."""
+        cached = self._global_cache
+        if cached is not None and cached[0] == self.clock.steps:
+            return cached[1]
+        ap = self.autopilot
+        e, n, u = ap.estimate_enu()
+        lat, lon, alt = ap.enu_to_global(e, n, u)
+        value = (lat, lon, alt, u - ap.home_u())
+        self._global_cache = (self.clock.steps, value)
+        return value
 
     # ---- truth for the camera and tests
     def true_pose(self) -> TruePose:
