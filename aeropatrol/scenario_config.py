@@ -74,7 +74,7 @@ class Camera(_Strict):
 
     width: int = Field(default=640, ge=160, le=3840)
     height: int = Field(default=360, ge=120, le=2160)
-    fps: float = Field(default=2.0, gt=0, le=30)
+    fps: float = Field(default=5.0, gt=0, le=30)
     hfov_deg: float = Field(default=70.0, gt=10, lt=170)
     noise_sigma: float = Field(default=2.0, ge=0, le=30)
 
@@ -116,7 +116,8 @@ class Vision(_Strict):
     model: str | None = None
     oracle: bool = False
     imgsz: int = Field(default=640, ge=160, le=1920)
-    conf: float = Field(default=0.3, gt=0, lt=1)
+    conf: float = Field(default=0.25, gt=0, lt=1)
+    iou: float = Field(default=0.5, gt=0, lt=1, description="NMS IoU: lower merges duplicate boxes of one car")
 
 
 class Scenario(_Strict):
@@ -158,6 +159,10 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: top level must be a mapping")
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    if isinstance(data.get("rules"), str) and not Path(data["rules"]).is_absolute():
+        data["rules"] = str(path.parent / data["rules"])  # a rules file is named relative to the scenario
+        if not Path(data["rules"]).is_file():
+            raise ScenarioError(f"{path}: rules: file not found: {data['rules']}")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -54,7 +54,7 @@ def _make_detector(scenario: Scenario):
     if model is None:
         raise FileNotFoundError("no detector in models/ and none given (vision.model); use vision.oracle: true")
     det = make_detector(DetectorConfig(model=model, backend="torch", imgsz=scenario.vision.imgsz,
-                                       conf=scenario.vision.conf))
+                                       conf=scenario.vision.conf, iou=scenario.vision.iou))
     det.warmup((scenario.camera.height, scenario.camera.width))
     return det, Path(model).name
 

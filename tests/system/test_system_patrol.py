@@ -61,7 +61,7 @@ def test_reduced_town_patrol(tmp_path):
     assert m["vision"]["geo_median_m"] < 3.0
 
     # evidence verifies, and everything committed onboard reached the ground across the cut
-    assert m["evidence_ok"] and m["evidence"]["drone1"]["packages"] == len(flagged) >= 1
+    assert m["evidence_ok"] and m["evidence"]["drone1"]["packages"] == m["infractions"]["flags"] >= len(flagged)
     d = m["delivery"]
     assert [c["event"] for c in d["cuts"]][:2] == ["cut", "restore"]
     assert d["infractions_produced"] >= 1

@@ -75,3 +75,13 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     bad = _write(tmp_path, "name: x\ncamera: {width: 5}\n")
     assert main(["sim", "run", str(bad), "--check"]) == 2
     assert "camera.width" in capsys.readouterr().err
+
+
+def test_rules_file_is_relative_to_the_scenario(tmp_path):
+    sc = load_scenario(REPO / "scenarios" / "town_patrol.yaml")
+    assert sc.rules is not None and Path(sc.rules).is_file()
+    from infractions.rules import load_rules
+
+    assert load_rules(sc.rules).track_ttl_s >= 3.0
+    with pytest.raises(ScenarioError, match="rules: file not found"):
+        load_scenario(_write(tmp_path, "name: x\nrules: missing.yaml\n"))
