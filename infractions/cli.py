@@ -237,25 +237,11 @@ def _review_export(args: argparse.Namespace) -> int:
 
 
 def _review_verify(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from infractions.evidence.integrity import VerifyReport, load_public_key, verify_patrol
-    from infractions.store import audit
+    from infractions.evidence.integrity import load_public_key
+    from infractions.store.verify import verify_store
 
     def body(store, user) -> int:
-        user.require("view_evidence")
-        with store.engine.connect() as conn:
-            problems = audit.verify_chain(conn)
-        report = VerifyReport()
-        trusted = load_public_key(args.pubkey) if args.pubkey else None
-        patrol_dirs = sorted({str(Path(ref["path"]).parent) for rec in store.records.list()
-                              for ref in store.records.evidence_for(rec.infraction_id)})
-        for pdir in patrol_dirs:
-            verify_patrol(Path(pdir), report, trusted)
-        report.problems[:0] = problems
-        with store.engine.begin() as conn:
-            audit.append(conn, time_s=store.now(), actor=user.username, action="verify", target="store",
-                         detail={"ok": report.ok, "problems": len(report.problems)})
+        report = verify_store(store, user, load_public_key(args.pubkey) if args.pubkey else None)
         _print_report(report, args.json)
         return 0 if report.ok else 1
     return _run(args, body)

@@ -78,3 +78,26 @@ def test_review_cli_permissions_and_bad_login(db, capsys, monkeypatch):
     assert main(["review", "audit", "--db", str(db), "--user", "boss", "--json"]) == 0
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]
     assert actions[:2] == ["user_add", "login"] and "purge" in actions and "login_failed" in actions
+
+
+def test_review_verify_catches_a_replaced_package_and_a_truncated_chain(db, capsys):
+    import shutil
+
+    from infractions.evidence import verify_tree
+
+    base = ["--db", str(db), "--user", "rita", "--json"]
+    store = open_store(db)
+    refs = [store.records.evidence_for(r.infraction_id)[0] for r in store.records.list()]
+    store.close()
+    last = max(refs, key=lambda r: r["seq"])
+    patrol = __import__("pathlib").Path(last["path"]).parent
+    # someone with file access removes the newest package and rewrites the chain head to match
+    shutil.rmtree(last["path"])
+    prev = next(r for r in refs if r["seq"] == last["seq"] - 1)
+    from infractions.evidence.integrity import manifest_sha256, write_head
+
+    write_head(patrol, prev["seq"], prev["evidence_id"], manifest_sha256(__import__("pathlib").Path(prev["path"])))
+    assert verify_tree(patrol).ok  # the files alone no longer show it (no signing key was used) ...
+    assert main(["review", "verify", *base]) == 1  # ... the store's references do
+    report = json.loads(capsys.readouterr().out)
+    assert any("referenced but missing" in p for p in report["problems"])
