@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("MAVLINK20", "1")
@@ -82,8 +83,9 @@ def cpu_at_real_time(count: int, seconds: float) -> dict:
     import psutil
 
     env = dict(os.environ, MAVLINK20="1")
+    state = tempfile.TemporaryDirectory(prefix="bench-sims-vehicle-")
     proc = subprocess.Popen([sys.executable, "-m", "aeropatrol.cli", "sim", "vehicle", "--tcp", "0", "--json",
-                             "--count", str(count), "--gps-lock", "1", "--state-dir", "/tmp/aeropatrol-bench-sim"],
+                             "--count", str(count), "--gps-lock", "1", "--state-dir", state.name],
                             stdout=subprocess.PIPE, text=True, env=env)
     try:
         info = json.loads(proc.stdout.readline())
@@ -124,6 +126,7 @@ def cpu_at_real_time(count: int, seconds: float) -> dict:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        state.cleanup()
 
 
 def _drain(socks) -> int:
