@@ -11,6 +11,16 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from .faults import FaultConfig, FaultyPipe
 
 
+
+def pack_next(msg, mav) -> bytes:
+    """Encode a message with the sender's next sequence number, as ``MAVLink.send`` does
+    (``msg.pack`` alone never advances it, which would defeat a peer's loss counter)."""
+    data = msg.pack(mav)
+    mav.seq = (mav.seq + 1) % 256
+    mav.total_packets_sent += 1
+    mav.total_bytes_sent += len(data)
+    return data
+
 class Link:
     """One MAVLink channel: encodes with the vehicle's ids, parses what arrives, both through fault pipes."""
 
@@ -61,7 +71,7 @@ class Link:
         if self.closed:
             return
         self.tx_messages += 1
-        self.tx.push(self.clock(), msg.pack(self.mav))
+        self.tx.push(self.clock(), pack_next(msg, self.mav))
 
     def flush(self) -> None:
         """Write every packet that is due."""
@@ -251,7 +261,7 @@ class MemoryLink(Link):
 
     def client_send(self, msg) -> None:
         """The test (as a GCS) sends a message to the vehicle."""
-        self.to_vehicle.append(msg.pack(self.client))
+        self.to_vehicle.append(pack_next(msg, self.client))
 
     def client_messages(self) -> list:
         """Everything the vehicle sent since the last call, parsed."""
