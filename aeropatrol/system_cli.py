@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="out/demo", help="output directory")
     d.add_argument("--scenario", default=None, help="scenario file (default scenarios/demo.yaml)")
     d.add_argument("--oracle", action="store_true", help="use the true boxes instead of the detector")
-    d.add_argument("--gs", action="store_true", help="open the ground station on the result (needs a display)")
+    d.add_argument("--gs", action="store_true", help="open the ground station on the result (default when $DISPLAY is set)")
+    d.add_argument("--no-gs", action="store_true", help="never open the ground station")
     d.set_defaults(func=_demo)
     from aeropatrol.onboard_cli import add_onboard_parser
 
@@ -98,6 +99,14 @@ def _demo(args: argparse.Namespace) -> int:
     print("building the town, starting the simulated drone, the flight controller, the onboard app and the ground side ...")
     result = run_scenario(sc, Path(args.out), progress=sys.stderr.isatty())
     print_summary(result)
-    if (args.gs or os.environ.get("DISPLAY")) and result.report_md is not None:
-        print(f"ground station: aeropatrol gs --db {Path(args.out) / 'ground' / 'inbox.db'} (review the inbox)")
+    out = Path(args.out)
+    gs = [sys.executable, "-m", "aeropatrol", "gs", "--inbox", str(out / "ground" / "inbox.db"),
+          "--zones", str(out / "zones.geojson")]
+    if (args.gs or os.environ.get("DISPLAY")) and not args.no_gs and result.report_md is not None:
+        import subprocess
+
+        print("opening the ground station on the ground inbox (close its window to finish) ...")
+        subprocess.call(gs)
+    else:
+        print("ground station (needs a display): " + " ".join(["aeropatrol", *gs[3:]]))
     return 0 if result.ok else 1
