@@ -144,9 +144,10 @@ class OnboardPipeline:
         if pose is not None and georef is not None and len(dets):
             ids = np.full(len(dets), -1, np.int64)
             ids[det_idx] = track_ids
-            rows = np.arange(len(dets)) if self.config.associate_untracked else det_idx
-            if not self.config.associate_untracked or len(det_idx) < len(dets):
-                rows = rows[(ids[rows] >= 0) | (dets.conf[rows] >= self.config.tracker.new_track_thresh)]
+            if self.config.associate_untracked:
+                rows = np.flatnonzero((ids >= 0) | (dets.conf >= self.config.tracker.new_track_thresh))
+            else:
+                rows = np.sort(det_idx)
             sub = dets[rows]
             fixes = georef.locate(pose, sub)
             state = self.ground.update(frame.time_s, ids[rows], sub.cls, sub.conf, fixes.en, fixes.cov)

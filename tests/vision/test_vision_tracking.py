@@ -74,3 +74,25 @@ def test_ultralytics_tracker_keeps_ids_on_moving_boxes(kind):
             ids_seen.append(dict(zip(idx.tolist(), ids.tolist())))
     assert all(d == ids_seen[0] for d in ids_seen)
     assert len(set(ids_seen[0].values())) == 3
+
+
+def test_untracked_detections_join_lost_tracks_but_never_start_one():
+    tracker = GroundTracker()
+    cov = np.broadcast_to(np.eye(2) * 0.25, (2, 2, 2)).copy()
+    for k in range(10):
+        tracker.update(k * 0.1, np.array([7, 8]), np.zeros(2, int), np.ones(2), np.array([[k * 1.0, 0.0], [50.0, 50.0]]), cov)
+    # frame 10: the image tracker lost object 7 (id -1); a stray untracked box far from everything
+    state = tracker.update(1.0, np.array([-1, 8, -1]), np.zeros(3, int), np.ones(3),
+                           np.array([[10.0, 0.0], [50.0, 50.0], [200.0, 200.0]]), np.concatenate([cov, cov[:1]]))
+    assert state.rows.tolist() == [0, 1]  # the stray one is dropped
+    assert sorted(state.track_id.tolist()) == [1, 2] and len(tracker) == 2
+
+
+def test_image_id_swap_is_unlinked_by_the_gate():
+    tracker = GroundTracker()
+    cov = np.broadcast_to(np.eye(2) * 0.25, (2, 2, 2)).copy()
+    for k in range(10):
+        tracker.update(k * 0.1, np.array([1, 2]), np.zeros(2, int), np.ones(2), np.array([[0.0, k * 1.0], [40.0, k * 1.0]]), cov)
+    # the image tracker swaps the two ids; on the ground each measurement still belongs to its own track
+    state = tracker.update(1.0, np.array([2, 1]), np.zeros(2, int), np.ones(2), np.array([[0.0, 10.0], [40.0, 10.0]]), cov)
+    assert state.track_id.tolist() == [1, 2]
