@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from datalink.messages import TrackBatch, TrackUpdate
 
 log = logging.getLogger(__name__)
@@ -181,11 +183,15 @@ class OnboardApp:
         ground = self.settings.ground_alt_m
         if ground is None:
             ground = self.pipeline.pose.home_alt_m or 0.0
+        from aeropatrol.privacy_view import visible_privacy_zones
+
         try:
-            return privacy_polygons_for_pose(self.config.zones, pose, self.camera_model, float(ground))
+            view = visible_privacy_zones(self.config.zones, pose, self.camera_model, float(ground))
+            return privacy_polygons_for_pose(view, pose, self.camera_model, float(ground))
         except ValueError as exc:
-            log.warning("privacy polygons: %s (frame masked conservatively is not possible; skipping)", exc)
-            return []
+            log.warning("privacy polygons: %s: the whole frame is masked", exc)
+            w, h = self.camera_model.width, self.camera_model.height
+            return [np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)]
 
 
 def _class_name(index: int) -> str:
