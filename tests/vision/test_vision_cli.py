@@ -6,13 +6,19 @@ import json
 from aeropatrol.cli import main
 
 
-def test_detect_json_on_bus(assets, capsys, tmp_path):
+def test_detect_json_on_bus(assets, capsys, tmp_path, torch_detector, monkeypatch):
+    import vision.detector
+
+    seen = []
+    # the session's loaded model stands in for the load (one YOLO load per test session)
+    monkeypatch.setattr(vision.detector, "make_detector", lambda config: seen.append(config) or torch_detector)
     out = tmp_path / "bus_boxes.jpg"
     assert main(["detect", str(assets / "bus.jpg"), "--model", "yolov8n.pt", "--json", "--save", str(out)]) == 0
     record = json.loads(capsys.readouterr().out)
     names = [d["cls"] for d in record["detections"]]
     assert "bus" in names and names.count("person") >= 3
     assert out.stat().st_size > 10_000
+    assert seen[0].model == "yolov8n.pt" and seen[0].backend == "auto"
 
 
 def test_detect_errors_are_clear(capsys, tmp_path):
