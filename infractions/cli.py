@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sigma-m", type=float, default=1.5, help="position noise, metres (1-sigma)")
     p.add_argument("--speed-sigma-kmh", type=float, default=2.0, help="speed noise, km/h (1-sigma)")
     p.add_argument("--dropout-per-s", type=float, default=0.01, help="chance per second that a track drops out")
+    p.add_argument("--revisit-period-s", type=float, default=0.0,
+                   help="drone revisits: seen --visible-s out of every this many seconds (0 = always seen)")
+    p.add_argument("--visible-s", type=float, default=0.0, help="seconds seen per revisit period")
     p.add_argument("--speed-margin-kmh", type=float,
                    help="speeding truths under limit + tolerance + this are not expected flags "
                         "(default: 2 x speed sigma + 4)")
@@ -340,7 +343,8 @@ def _infractions_score(args: argparse.Namespace) -> int:
     except (PatrolConfigError, OSError, ValueError) as exc:
         return _err(str(exc))
     noise = NoiseModel(sigma_m=args.sigma_m, speed_sigma_kmh=args.speed_sigma_kmh,
-                       dropout_per_s=args.dropout_per_s, seed=args.seed)
+                       dropout_per_s=args.dropout_per_s, seed=args.seed,
+                       revisit_period_s=args.revisit_period_s, visible_s=args.visible_s)
     engine = RuleEngine(cfg.zones, cfg.rules, patrol_id="score", clock=lambda: 0.0)
     start = time.perf_counter()
     flags = [f.event for f in engine.update_many(noisy_updates(rows, noise, t0=args.t0))]

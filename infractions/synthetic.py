@@ -1,8 +1,9 @@
 """Noisy TrackUpdates from ground-truth positions (the simulator's ``positions.jsonl`` rows).
 
 Lets the rules be scored on realistic tracks before (and independently of) the vision pipeline:
-per-axis GPS noise, speed noise with an honest reported sigma, random occlusion gaps, and a new
-track id after each gap (as a tracker gives after losing a target).
+per-axis GPS noise, speed noise with an honest reported sigma, random occlusion gaps, a new track
+id after each gap (as a tracker gives after losing a target), and optionally drone revisits (seen
+only part of the time, new ids on every pass).
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class NoiseModel:
     dropout_s: tuple[float, float] = (1.0, 6.0)
     seed: int = 0
     class_map: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLASS_MAP))
+    #: drone revisits: everything is seen for ``visible_s`` out of every ``revisit_period_s`` (0 = always)
+    revisit_period_s: float = 0.0
+    visible_s: float = 0.0
 
 
 def read_positions(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -56,10 +60,18 @@ def noisy_updates(rows: Iterable[dict[str, Any]], noise: NoiseModel = NoiseModel
     gaps: dict[int, int] = {}
     first_seen: dict[int, float] = {}
     last_t = None
+    visit = -1
     for row in rows:
         t = float(row["t"])
         dt = 1.0 if last_t is None else max(t - last_t, 1e-3)
         last_t = t
+        if noise.revisit_period_s > 0:
+            if t % noise.revisit_period_s >= noise.visible_s:
+                continue  # the drone is elsewhere
+            if int(t // noise.revisit_period_s) != visit:  # a new pass: the tracker starts afresh
+                visit = int(t // noise.revisit_period_s)
+                for agent in row["ids"]:
+                    gaps[int(agent)] = gaps.get(int(agent), 0) + 1
         for i, agent in enumerate(row["ids"]):
             agent = int(agent)
             if t < hidden_until.get(agent, -math.inf):

@@ -142,3 +142,11 @@ def test_onboard_recorder_commits_then_cuts_evidence_after_the_post_window(zones
     assert rec.finish() == []
     assert len(store.records.track_points("P1")) == 9  # 8 s at 5 Hz decimated to 1 Hz
     store.close()
+
+
+def test_noisy_updates_revisits_hide_the_scene_and_renumber_tracks():
+    noise = NoiseModel(dropout_per_s=0.0, revisit_period_s=30.0, visible_s=10.0)
+    ups = list(noisy_updates(positions_rows(90), noise))
+    times = sorted({u.time_s for u in ups})
+    assert all(t % 30.0 < 10.0 for t in times)
+    assert sorted({u.track_id for u in ups if u.track_id // 1000 == 1}) == [1001, 1002, 1003]
