@@ -149,4 +149,5 @@ def test_noisy_updates_revisits_hide_the_scene_and_renumber_tracks():
     ups = list(noisy_updates(positions_rows(90), noise))
     times = sorted({u.time_s for u in ups})
     assert all(t % 30.0 < 10.0 for t in times)
-    assert sorted({u.track_id for u in ups if u.track_id // 1000 == 1}) == [1001, 1002, 1003]
+    assert sorted({u.track_id for u in ups if u.track_id // 1000 == 1}) == [1001, 1002]  # gone after 40 s
+    assert sorted({u.track_id for u in ups if u.track_id // 1000 == 2}) == [2001, 2002, 2003]
