@@ -276,7 +276,7 @@ def _review_audit(args: argparse.Namespace) -> int:
 
     def body(store, user) -> int:
         user.require("manage_users")
-        with store.engine.connect() as conn:
+        with store.read() as conn:
             rows = audit.entries(conn, target=args.target)
         if args.json:
             print(json.dumps([asdict(r) for r in rows], indent=1))

@@ -18,6 +18,11 @@ class Store:
         self.engine = engine
         self.clock = clock
 
+    def read(self):
+        """A connection for reading: a plain (deferred) transaction, so readers never take SQLite's write
+        lock and WAL lets them run beside a writer. Writes go through ``engine.begin()`` (immediate)."""
+        return self.engine.connect().execution_options(aeropatrol_read=True)
+
     def now(self) -> float:
         """Current time (unix seconds) from the store's clock (injectable for tests and replays)."""
         return float(self.clock())

@@ -38,7 +38,10 @@ def create_store_engine(target: str | Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lost audit-chain races
+        if conn.get_execution_options().get("aeropatrol_read"):
+            conn.exec_driver_sql("BEGIN")  # readers: no write lock (WAL snapshot)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers take the lock up front: no audit-chain races
 
     return engine
 

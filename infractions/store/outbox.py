@@ -18,7 +18,7 @@ class StoreOutbox:
 
     def pending(self) -> list[OutboxItem]:
         """Every unacknowledged item, oldest first; an evidence item's data is its package as a deterministic zip."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(select(outbox).where(outbox.c.acked_s.is_(None)).order_by(outbox.c.seq)).all()
         items = []
         for r in rows:
@@ -35,7 +35,7 @@ class StoreOutbox:
 
     def pending_ids(self) -> list[str]:
         """Ids of the unacknowledged items, oldest first (cheap: lets the sender skip loading data)."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [r[0] for r in conn.execute(select(outbox.c.item_id).where(outbox.c.acked_s.is_(None))
                                                .order_by(outbox.c.seq))]
 
@@ -47,6 +47,6 @@ class StoreOutbox:
 
     def backlog(self) -> int:
         """Number of unacknowledged items (for Heartbeat.backlog)."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return int(conn.execute(select(func.count()).select_from(outbox)
                                     .where(outbox.c.acked_s.is_(None))).scalar() or 0)

@@ -71,7 +71,7 @@ class Records:
 
     def patrols(self) -> list[dict[str, Any]]:
         """All patrols, newest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [dict(r._mapping) for r in conn.execute(select(patrols).order_by(patrols.c.started_s.desc()))]
 
     def add_track_points(self, updates: list[TrackUpdate] | list[Any], patrol_id: str = "",
@@ -99,7 +99,7 @@ class Records:
         stmt = select(track_points).where(track_points.c.patrol_id == patrol_id).order_by(track_points.c.time_s)
         if track_id is not None:
             stmt = stmt.where(track_points.c.track_id == track_id)
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def record_infraction(self, finding_or_event: Any, *, profile: list | None = None,
@@ -152,13 +152,13 @@ class Records:
 
     def evidence_for(self, infraction_id: str) -> list[dict[str, Any]]:
         """Evidence references of one infraction."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(evidence).where(evidence.c.infraction_id == infraction_id).order_by(evidence.c.seq))]
 
     def get(self, infraction_id: str) -> InfractionRecord:
         """One infraction (``KeyError`` naming it when absent). Not audited: use ``ReviewDesk.show`` for people."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = conn.execute(select(infractions).where(infractions.c.infraction_id == infraction_id)).first()
         if row is None:
             raise KeyError(f"no infraction {infraction_id!r}")
@@ -174,5 +174,5 @@ class Records:
                 stmt = stmt.where(col == value)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [_record(r) for r in conn.execute(stmt)]

@@ -33,7 +33,7 @@ class PurgeReport:
 
 def get_retention_days(store) -> float:
     """The deployment's retention period in days (default 30)."""
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         value = conn.execute(select(settings.c.value).where(settings.c.key == "retention_days")).scalar()
     return float(value) if value is not None else DEFAULT_RETENTION_DAYS
 
@@ -61,7 +61,7 @@ def purge(store, user: User, *, now_s: float | None = None, dry_run: bool = Fals
     cutoff = now - days * 86400.0
     doomed = or_(and_(infractions.c.status != "confirmed", infractions.c.created_s < cutoff),
                  infractions.c.released_s.is_not(None))
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         ids = [r[0] for r in conn.execute(select(infractions.c.infraction_id).where(doomed))]
         packages = [(r.evidence_id, r.path) for r in conn.execute(
             select(evidence.c.evidence_id, evidence.c.path).where(evidence.c.infraction_id.in_(ids)))] if ids else []

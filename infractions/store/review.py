@@ -68,7 +68,7 @@ class ReviewDesk:
 
     def history(self, infraction_id: str) -> list[dict]:
         """Review decisions of one infraction, oldest first."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(reviews).where(reviews.c.infraction_id == infraction_id).order_by(reviews.c.id))]
 

@@ -54,7 +54,7 @@ class UserDirectory:
 
     def count(self) -> int:
         """Number of accounts (zero means the first admin may be created without logging in)."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             return int(conn.execute(select(func.count()).select_from(users)).scalar() or 0)
 
     def add(self, username: str, password: str, role: str, actor: User | None = None) -> User:
@@ -81,7 +81,7 @@ class UserDirectory:
 
     def get(self, username: str) -> User:
         """Look up an active user without a password (for display); ``AuthError`` if absent."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
         if row is None or not row.active:
             raise AuthError(f"no active user {username!r}")
@@ -89,7 +89,7 @@ class UserDirectory:
 
     def authenticate(self, username: str, password: str) -> User:
         """Check the password; log success or failure; ``AuthError`` on any failure."""
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
         ok = False
         if row is not None and row.active:

@@ -18,7 +18,7 @@ def verify_store(store, user: User, trusted: Any = None) -> VerifyReport:
     """Audit chain + evidence packages + recorded manifest hashes; audited as ``verify``."""
     user.require("view_evidence")
     report = VerifyReport()
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         report.problems.extend(audit.verify_chain(conn))
         refs = [dict(r._mapping) for r in conn.execute(select(evidence).order_by(evidence.c.patrol_id,
                                                                                    evidence.c.seq))]

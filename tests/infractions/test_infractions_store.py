@@ -240,3 +240,18 @@ def test_retention_purges_unconfirmed_and_tracks_keeps_confirmed_until_released(
         purges = audit.entries(conn, action="purge")
     assert len(purges) == 3 and purges[1].detail["infractions"] == 2 and purges[1].actor == "root"
     assert set(purges[1].detail["infraction_ids"]) == {b, c}
+
+
+def test_readers_do_not_wait_for_a_writer(tmp_path):
+    """Reads use a deferred transaction (WAL snapshot): they see committed data while a write is open."""
+    from infractions.store.schema import settings
+
+    writer, reader = open_store(tmp_path / "rw.db"), open_store(tmp_path / "rw.db")
+    found, _ = findings(1)
+    writer.records.record_infraction(found[0])
+    with writer.engine.begin() as conn:  # holds SQLite's write lock until the block ends
+        conn.execute(settings.insert().values(key="pending", value="1"))
+        assert [r.infraction_id for r in reader.records.list()] == [found[0].event.infraction_id]
+        assert [i.item_id for i in reader.outbox.pending()] == [found[0].event.infraction_id]
+    writer.close()
+    reader.close()
