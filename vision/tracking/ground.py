@@ -89,7 +89,7 @@ class GroundTracker:
     def __init__(self, config: GroundConfig | None = None, capacity: int = 256) -> None:
         self.config = config or GroundConfig()
         self._alloc(capacity)
-        self._image_to_slot: dict[int, int] = {}
+        self._id_map = np.full(1024, -1, np.int64)  # image track id -> slot (ultralytics ids are small ints)
         self._next_id = 1
 
     def _alloc(self, capacity: int) -> None:
@@ -103,9 +103,10 @@ class GroundTracker:
         self.votes = np.zeros((capacity, len(CLASSES)))
         self.conf_sum = np.zeros(capacity)
         self.n = np.zeros(capacity, np.int64)
+        self.img = np.full(capacity, -1, np.int64)  # slot -> its current image track id
 
     def _grow(self) -> None:
-        old = {k: getattr(self, k) for k in ("x", "P", "t", "alive", "ids", "first", "last", "votes", "conf_sum", "n")}
+        old = {k: getattr(self, k) for k in ("x", "P", "t", "alive", "ids", "first", "last", "votes", "conf_sum", "n", "img")}
         self._alloc(2 * len(self.alive))
         for k, v in old.items():
             getattr(self, k)[: len(v)] = v
@@ -155,11 +156,13 @@ class GroundTracker:
         rows = np.flatnonzero(ok)
         self._expire(t)
         slots = np.full(len(image_ids), -1, np.int64)
-        lookup = self._image_to_slot
-        for r in rows:
-            s = lookup.get(int(image_ids[r]), -1)
-            if s >= 0 and self.alive[s]:
-                slots[r] = s
+        ids_r = image_ids[rows]
+        mapped = (ids_r >= 0) & (ids_r < len(self._id_map))
+        found = np.full(len(rows), -1, np.int64)
+        found[mapped] = self._id_map[ids_r[mapped]]
+        hit = found >= 0
+        hit[hit] = self.alive[found[hit]]
+        slots[rows[hit]] = found[hit]
         known_rows = rows[slots[rows] >= 0]
         self._predict(slots[known_rows], t)
         if len(known_rows) and self.config.validate_chi2 > 0:
@@ -179,12 +182,8 @@ class GroundTracker:
         rows = rows[slots[rows] >= 0]  # untracked detections that joined no ground track are dropped
         known = np.isin(rows, known_rows[slots[known_rows] >= 0])
         used = slots[rows]
-        moved = set(used[~known].tolist())
-        if moved:  # a re-associated or new slot belongs to its new image id only
-            self._image_to_slot = {k: v for k, v in self._image_to_slot.items() if v not in moved}
-        for r in rows:
-            if image_ids[r] >= 0:
-                self._image_to_slot[int(image_ids[r])] = int(slots[r])
+        self._unlink(used[~known])  # a re-associated or new slot belongs to its new image id only
+        self._link(image_ids[rows], used)
         self._correct(used, en[rows], cov[rows])
         self.last[used] = t
         self.n[used] += 1
@@ -198,8 +197,27 @@ class GroundTracker:
         dead = self.alive & (t - self.last > self.config.max_lost_s)
         if dead.any():
             self.alive[dead] = False
-            gone = set(np.flatnonzero(dead).tolist())
-            self._image_to_slot = {k: v for k, v in self._image_to_slot.items() if v not in gone}
+            self._unlink(np.flatnonzero(dead))
+
+    def _unlink(self, slots: np.ndarray) -> None:
+        """Forget the image ids that point at these slots."""
+        old = self.img[slots]
+        mine = old >= 0
+        old, own = old[mine], slots[mine]
+        still = self._id_map[old] == own
+        self._id_map[old[still]] = -1
+        self.img[slots] = -1
+
+    def _link(self, image_ids: np.ndarray, slots: np.ndarray) -> None:
+        """Point image ids (>= 0) at slots."""
+        keep = image_ids >= 0
+        ids, slots = image_ids[keep], slots[keep]
+        if len(ids) and ids.max() >= len(self._id_map):
+            grown = np.full(int(2 ** np.ceil(np.log2(ids.max() + 1))), -1, np.int64)
+            grown[: len(self._id_map)] = self._id_map
+            self._id_map = grown
+        self._id_map[ids] = slots
+        self.img[slots] = ids
 
     def _reassociate(self, t: float, rows: np.ndarray, slots: np.ndarray, cls: np.ndarray, en: np.ndarray,
                      cov: np.ndarray) -> None:
