@@ -11,6 +11,7 @@ Contact modes:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,15 +28,29 @@ CONTACT_MODES = ("midheight", "auto", "bottom", "centre")
 
 @dataclass
 class GroundFixes:
-    """Ground positions of M boxes: WGS84, ENU in the tracking frame, covariance, validity."""
+    """Ground positions of M boxes: ENU in the tracking frame, covariance, validity; WGS84 on demand."""
 
-    lat: np.ndarray
-    lon: np.ndarray
-    alt: np.ndarray
-    en: np.ndarray  # (M, 2)
+    en: np.ndarray  # (M, 2) east, north (m), NaN where invalid
     cov: np.ndarray  # (M, 2, 2)
     sigma_m: np.ndarray
     valid: np.ndarray
+    alt: np.ndarray  # ground altitude under each object (m AMSL)
+    frame: LocalFrame
+
+    @cached_property
+    def _wgs84(self) -> tuple[np.ndarray, np.ndarray]:
+        lat, lon, _ = self.frame.to_wgs84(self.en[:, 0], self.en[:, 1], self.alt - self.frame.alt)
+        return np.asarray(lat), np.asarray(lon)
+
+    @property
+    def lat(self) -> np.ndarray:
+        """Latitude (deg) of each fix (computed once, only when asked: the tracker works in ENU)."""
+        return self._wgs84[0]
+
+    @property
+    def lon(self) -> np.ndarray:
+        """Longitude (deg) of each fix."""
+        return self._wgs84[1]
 
 
 class _Raised:
@@ -88,7 +103,7 @@ class Georeferencer:
         m = len(dets)
         if not m:
             z = np.zeros(0)
-            return GroundFixes(z, z, z, np.zeros((0, 2)), np.zeros((0, 2, 2)), z, np.zeros(0, bool))
+            return GroundFixes(np.zeros((0, 2)), np.zeros((0, 2, 2)), z, np.zeros(0, bool), z, self.frame)
         px, raised = self.contact_pixels(pose, dets.xyxy.astype(float))
         g = pixel_to_ground(pose, self.camera, px, self._raised(0.0), self.max_range_m, frame=self.frame)
         e, n, u = self.frame.to_enu(g.lat, g.lon, g.alt)
@@ -98,15 +113,14 @@ class Georeferencer:
             s = np.where(dz > 0, (cu - u - dz) / (cu - u), 1.0)
         valid = g.valid & (s > 0)
         e, n = ce + (e - ce) * s, cn + (n - cn) * s
-        lat, lon, _ = self.frame.to_wgs84(e, n, u + dz) if raised.any() else (g.lat, g.lon, None)
         cov = np.empty((m, 2, 2))
         s2 = s * s
         cov[:, 0, 0], cov[:, 1, 1] = g.cov_en[:, 0] * s2, g.cov_en[:, 1] * s2
         cov[:, 0, 1] = cov[:, 1, 0] = g.cov_en[:, 2] * s2
         nan = ~valid
         e[nan] = n[nan] = np.nan
-        return GroundFixes(np.where(valid, lat, np.nan), np.where(valid, lon, np.nan), np.where(valid, g.alt, np.nan),
-                           np.column_stack([e, n]), cov, np.where(valid, g.sigma_m * s, np.nan), valid)
+        return GroundFixes(np.column_stack([e, n]), cov, np.where(valid, g.sigma_m * s, np.nan), valid,
+                           np.where(valid, g.alt, np.nan), self.frame)
 
     def gsd_m(self, pose: PoseSample) -> float:
         """Ground sample distance (m/pixel) at the image centre (inf when it sees no ground)."""
