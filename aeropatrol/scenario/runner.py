@@ -162,7 +162,10 @@ class _Run:
             from aeropatrol.scenario.drone import companion_clock
 
             side.start_companion(companion_clock(vehicle))
+            from vision.tracking.image import ImageTrackerConfig
+
             pipeline = OnboardPipeline(OnboardConfig(vehicle_id=d.id, camera=side.camera.model,
+                                                     tracker=ImageTrackerConfig(match_thresh=s.vision.track_match_thresh),
                                                      ground_alt_m=self.world.ground_alt_m, patrol_id=f"{s.name}-{d.id}",
                                                      pose_wait_s=0.5),
                                        detector=detector or _NullDetector(), pose=side.pose_reader)

@@ -76,3 +76,12 @@ def test_reduced_town_patrol(tmp_path):
         assert (tmp_path / "run" / "logs" / f"{name}.log").exists()
     assert "patrol" in (tmp_path / "run" / "logs" / "flight.log").read_text()
     assert list((tmp_path / "run" / "figures").glob("*.png"))
+
+    # nothing left running: flight controller, MAVLink readers, link relays are all stopped
+    import threading
+    import time
+
+    time.sleep(1.0)
+    ours = [t.name for t in threading.enumerate() if t.is_alive()
+            and t.name.startswith(("flight-", "mav-", "linkproxy", "timesync"))]
+    assert ours == []
