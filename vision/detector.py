@@ -96,12 +96,13 @@ class UltralyticsDetector:
         self.detect(np.zeros((*shape, 3), np.uint8))
 
     def reconfigured(self, conf: float | Mapping[str, float] | None = None,
-                     classes: tuple[str, ...] | None = None) -> "UltralyticsDetector":
-        """A detector sharing this loaded model with other thresholds/classes (no reload)."""
+                     classes: tuple[str, ...] | None = None, imgsz: int | None = None) -> "UltralyticsDetector":
+        """A detector sharing this loaded model with other thresholds/classes/input size (no reload)."""
+        changes = {k: v for k, v in (("conf", conf), ("classes", classes), ("imgsz", imgsz)) if v is not None}
         clone = object.__new__(UltralyticsDetector)
         clone.__dict__.update(self.__dict__)
-        clone.config = DetectorConfig(**{**self.config.__dict__, **({"conf": conf} if conf is not None else {}),
-                                         **({"classes": classes} if classes is not None else {})})
+        clone.config = DetectorConfig(**{**self.config.__dict__, **changes})
+        clone.imgsz = clone.config.imgsz
         clone.filter = _Filter(self.model.names, clone.config.conf, clone.config.classes)
         return clone
 
