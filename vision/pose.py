@@ -108,8 +108,8 @@ class PoseReader:
     """Builds ``PoseSample``s from MAVLink telemetry into a ``PoseBuffer`` on the companion clock.
 
     One sample per ATTITUDE, with the latest GLOBAL_POSITION_INT extrapolated to that time by its
-    velocity, and the latest gimbal attitude (or the fixed ``mount`` when there is no gimbal or it
-    went quiet for ``gimbal_timeout_s``). Messages from other systems than ``target_system`` are ignored.
+    velocity, and the gimbal status nearest in time (or the fixed ``mount`` when there is no gimbal or
+    it went quiet for ``gimbal_timeout_s``). Messages from other systems than ``target_system`` are ignored.
     """
 
     def __init__(self, buffer: PoseBuffer | None = None, clock: ClockSync | None = None,
@@ -125,7 +125,7 @@ class PoseReader:
         self.max_position_age_s = max_position_age_s
         self.gimbal_timeout_s = gimbal_timeout_s
         self._position: _Position | None = None
-        self._gimbal: tuple[float, GimbalAttitude] | None = None
+        self._gimbal: deque[tuple[float, GimbalAttitude]] = deque(maxlen=32)
         self._cond = threading.Condition()
         self.samples = 0
         self.rejected = 0
@@ -150,7 +150,7 @@ class PoseReader:
                 self._on_position(msg)
             elif kind == "GIMBAL_DEVICE_ATTITUDE_STATUS":
                 boot = msg.time_boot_ms / 1000.0
-                self._gimbal = (boot, GimbalAttitude.from_mavlink(tuple(msg.q), int(msg.flags)))
+                self._gimbal.append((boot, GimbalAttitude.from_mavlink(tuple(msg.q), int(msg.flags))))
             elif kind == "TIMESYNC":
                 self.clock.on_timesync(int(msg.tc1), int(msg.ts1))
             elif kind == "SYSTEM_TIME":
@@ -177,8 +177,10 @@ class PoseReader:
         lat = pos.lat + math.degrees(pos.vn * dt / _EARTH_R)
         lon = pos.lon + math.degrees(pos.ve * dt / (_EARTH_R * max(math.cos(math.radians(pos.lat)), 1e-6)))
         gimbal = self.mount
-        if self._gimbal is not None and abs(t_boot - self._gimbal[0]) <= self.gimbal_timeout_s:
-            gimbal = self._gimbal[1]
+        if self._gimbal:  # the gimbal status nearest in time (gimbal and attitude streams are not in step)
+            t_g, status = min(self._gimbal, key=lambda item: abs(item[0] - t_boot))
+            if abs(t_boot - t_g) <= self.gimbal_timeout_s:
+                gimbal = status
         t = self.clock.to_companion(t_boot)
         sample = PoseSample(t, lat, lon, pos.alt - pos.vd * dt, float(msg.roll), float(msg.pitch), float(msg.yaw),
                             gimbal, self.uncertainty)

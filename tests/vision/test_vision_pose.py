@@ -6,6 +6,7 @@ import math
 
 import pytest
 from pymavlink.dialects.v20 import common as mavlink
+from scipy.spatial.transform import Rotation
 
 from geo.pose import FixedMount, GimbalAttitude
 from vision.pose import ClockSync, PoseReader
@@ -83,3 +84,19 @@ def test_other_systems_and_bad_messages_are_ignored():
     for msg in wire(bad):
         reader.handle(msg)
     assert reader.samples == 0 and reader.rejected == 1
+
+
+def test_gimbal_status_nearest_in_time_is_used():
+    reader = PoseReader(clock=ClockSync(clock=lambda: 0.0))
+    reader.handle(wire(mavlink.MAVLink_system_time_message(int(OFFSET * 1e6), 0))[0])
+    statuses = []
+    for k, pitch in enumerate((-30.0, -45.0, -60.0)):  # the gimbal tilts down while telemetry lags behind
+        q = GimbalAttitude.from_euler(0.0, math.radians(pitch), 0.0).q
+        statuses.append(mavlink.MAVLink_gimbal_device_attitude_status_message(1, 1, 1000 + 100 * k, 0, list(q), 0, 0, 0, 0))
+    for msg in wire(*statuses, *telemetry(1000), *telemetry(1100), *telemetry(1200), component=154):
+        reader.handle(msg)
+    pitches = []
+    for t in (1.0, 1.1, 1.2):
+        g = reader.pose_at(OFFSET + t).gimbal
+        pitches.append(round(math.degrees(g.rotation_ned(Rotation.identity()).as_euler("ZYX")[1])))
+    assert pitches == [-30, -45, -60]
