@@ -81,8 +81,8 @@ def shadow_vector(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
 
 
 def _shade(colour: np.ndarray, f: float) -> tuple[float, float, float]:
-    c = np.clip(colour * f, 0, 255)
-    return (float(c[0]), float(c[1]), float(c[2]))
+    """A colour scaled by ``f`` (clipped to 255), as the tuple OpenCV wants."""
+    return (min(255.0, float(colour[0]) * f), min(255.0, float(colour[1]) * f), min(255.0, float(colour[2]) * f))
 
 
 def draw_agents(img: np.ndarray, cam: CameraPoseENU, camera: CameraModel, snap: AgentSnapshot,
@@ -122,16 +122,20 @@ def draw_agents(img: np.ndarray, cam: CameraPoseENU, camera: CameraModel, snap: 
         mask = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), np.uint8)
         off = (lo * _ONE).astype(np.int32)
         for i in range(n):
-            hull = cv2.convexHull(shp[i] - off)
-            cv2.fillConvexPoly(mask, hull, 255, cv2.LINE_AA, _SHIFT)
+            cv2.fillConvexPoly(mask, cv2.convexHull(shp[i] - off), 255, cv2.LINE_8, _SHIFT)
         roi = img[lo[1]:hi[1], lo[0]:hi[0]]
-        a = mask.astype(np.float32)[..., None] * (0.5 / 255.0)
-        roi[:] = (roi * (1.0 - a)).astype(np.uint8)
+        sel = mask > 0
+        roi[sel] = roi[sel] >> 1  # shadows halve the light
     rng_style = snap.style
+    span = px[:, :24].max(axis=1) - px[:, :24].min(axis=1)
+    tiny = np.nan_to_num(span.max(axis=1), nan=0.0) < 4.0
     for i in order:
         kind = KIND_NAMES[kinds[i]]
         col = snap.colour[i].astype(np.float32)
         p = fixed[i]
+        if tiny[i]:  # a few pixels: one blob in the body colour is all the sensor would resolve
+            cv2.fillConvexPoly(img, cv2.convexHull(p[:24]), _shade(col, 0.9), cv2.LINE_AA, _SHIFT)
+            continue
         body, upper, front, rear = p[0:8], p[8:16], p[16:20], p[20:24]
         if kind in ("person", "motorcycle", "bicycle"):
             lower_col = np.array((35, 35, 40), np.float32) if kind != "person" else col * 0.55 + 20
