@@ -8,8 +8,10 @@ import math
 import time
 
 
-def orbit_pose(town, t: float, altitude_m: float, radius_m: float, pitch_deg: float, speed_mps: float = 8.0):
-    """True pose on a circular orbit around the town centre, camera yawed toward the centre."""
+def orbit_pose(town, t: float, altitude_m: float, radius_m: float, pitch_deg: float, speed_mps: float = 8.0,
+               time_s: float | None = None):
+    """True pose ``t`` seconds into a circular orbit around the town centre, camera yawed toward the
+    centre; ``time_s`` is the pose's timestamp (default ``t``)."""
     from geo.pose import GimbalAttitude, PoseSample
 
     ang = speed_mps * t / max(radius_m, 1.0)
@@ -17,7 +19,8 @@ def orbit_pose(town, t: float, altitude_m: float, radius_m: float, pitch_deg: fl
     lat, lon, _ = town.frame.to_wgs84(e, n, 0.0)
     yaw = math.atan2(-e, -n)  # compass heading toward the centre
     gimbal = GimbalAttitude.from_euler(0.0, math.radians(pitch_deg), 0.0, "vehicle")
-    return PoseSample(t, float(lat), float(lon), town.spec.alt_m + altitude_m, 0.0, 0.0, yaw, gimbal)
+    return PoseSample(t if time_s is None else time_s, float(lat), float(lon), town.spec.alt_m + altitude_m, 0.0, 0.0,
+                      yaw, gimbal)
 
 
 def serve_camera(args: argparse.Namespace, town_spec) -> int:
@@ -44,8 +47,7 @@ def serve_camera(args: argparse.Namespace, town_spec) -> int:
         try:
             while args.frames <= 0 or k < args.frames:
                 t = t_start + k * period
-                pose = orbit_pose(town, t - t_start, args.altitude, args.radius, args.pitch)
-                pose = type(pose)(t, pose.lat, pose.lon, pose.alt_amsl_m, pose.roll, pose.pitch, pose.yaw, pose.gimbal)
+                pose = orbit_pose(town, t - t_start, args.altitude, args.radius, args.pitch, time_s=t)
                 jpeg, frame = cam.capture(pose)
                 server.publish(frame.frame_id, t, jpeg)
                 if truth:
