@@ -27,18 +27,6 @@ def default_model() -> str:
     return str(shipped[0]) if shipped else "yolov8n.pt"
 
 
-def trained_imgsz(model: str) -> int:
-    """The input size a .pt model was trained at (640 when unknown)."""
-    try:
-        import torch
-
-        ckpt = torch.load(model if Path(model).is_file() else "/nonexistent", map_location="cpu", weights_only=False)
-        size = (ckpt.get("train_args") or {}).get("imgsz", 640)
-        return int(size if isinstance(size, int) else max(size))
-    except (OSError, RuntimeError, ValueError, AttributeError, ImportError):
-        return 640
-
-
 class Flight:
     """The drone: straight and level at ``alt`` m AGL and 5 m/s north, gimbal pitched ``pitch_deg``."""
 
@@ -116,8 +104,8 @@ def main() -> None:
     look = args.alt / math.tan(math.radians(-args.pitch)) if args.pitch > -89.9 else 0.0
     flight = Flight(town, args.alt, args.pitch, (0.0, -120.0 - look), args.seed)
     model = args.model or default_model()
-    imgsz = args.imgsz or trained_imgsz(model)
-    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=imgsz))
+    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=args.imgsz))
+    imgsz = detector.imgsz
     detector.warmup((720, 1280))
     pose_reader = PoseReader()
     from vision.tracking.ground import GroundConfig

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     det.add_argument("source", help="image file (jpg/png) or video file/URL")
     det.add_argument("--model", default="yolov8n.pt", help="weights path or name (.pt or ultralytics-exported .onnx)")
     det.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto")
-    det.add_argument("--imgsz", type=int, default=640)
+    det.add_argument("--imgsz", type=int, default=0, help="model input size (default: the size it was trained at)")
     det.add_argument("--conf", type=float, default=0.25, help="confidence threshold (all classes)")
     det.add_argument("--max-frames", type=int, default=0, help="video: stop after N frames (0 = all)")
     det.add_argument("--save", help="write the image with boxes drawn and people blurred here (images only)")

@@ -25,7 +25,7 @@ class DetectorConfig:
 
     model: str = "yolov8n.pt"
     backend: str = "auto"  # auto | torch | onnx
-    imgsz: int = 640
+    imgsz: int = 0  # model input size; 0: the size the model was trained at (640 when unknown)
     conf: float | Mapping[str, float] = 0.25
     iou: float = 0.7
     max_det: int = 300
@@ -69,6 +69,30 @@ class _Filter:
         return Detections(xyxy[keep], conf[keep], ours[keep])
 
 
+def trained_imgsz(model) -> int:
+    """The input size a model was trained at (an ultralytics YOLO object or a .pt path; 640 when unknown)."""
+    if isinstance(model, str):
+        try:
+            import torch  # noqa: PLC0415
+
+            ckpt = torch.load(model, map_location="cpu", weights_only=False)
+        except (OSError, RuntimeError, ValueError, ImportError):
+            return 640
+    else:
+        ckpt = getattr(model, "ckpt", None)
+    size = ((ckpt or {}).get("train_args") or {}).get("imgsz", 640) if isinstance(ckpt, dict) else 640
+    return int(max(size) if isinstance(size, (list, tuple)) else size)
+
+
+def _meta_imgsz(value: str | None) -> int:
+    """ONNX metadata 'imgsz' ("[640, 640]") -> 640."""
+    try:
+        size = ast.literal_eval(value) if value else 640
+        return int(max(size) if isinstance(size, (list, tuple)) else size)
+    except (ValueError, SyntaxError):
+        return 640
+
+
 class UltralyticsDetector:
     """Ultralytics YOLO on torch (CPU unless ``device`` says otherwise)."""
 
@@ -77,9 +101,9 @@ class UltralyticsDetector:
         from ultralytics import YOLO  # noqa: PLC0415 (heavy)
 
         self.config = config
-        self.imgsz = config.imgsz
         self.device = device
         self.model = YOLO(resolve_model(config.model), task="detect")
+        self.imgsz = config.imgsz or trained_imgsz(self.model)
         self.filter = _Filter(self.model.names, config.conf, config.classes)
 
     def detect(self, frame: np.ndarray) -> Detections:
@@ -102,7 +126,7 @@ class UltralyticsDetector:
         clone = object.__new__(UltralyticsDetector)
         clone.__dict__.update(self.__dict__)
         clone.config = DetectorConfig(**{**self.config.__dict__, **changes})
-        clone.imgsz = clone.config.imgsz
+        clone.imgsz = clone.config.imgsz or self.imgsz
         clone.filter = _Filter(self.model.names, clone.config.conf, clone.config.classes)
         return clone
 
@@ -142,7 +166,7 @@ class OnnxDetector:
         self.config = config
         path = resolve_model(config.model)
         if path.endswith(".pt"):
-            path = str(export_onnx(path, config.imgsz))
+            path = str(export_onnx(path, config.imgsz or trained_imgsz(path)))
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(path, opts, providers=providers or ["CPUExecutionProvider"])
@@ -155,7 +179,7 @@ class OnnxDetector:
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
-        self.imgsz = int(fixed or config.imgsz)
+        self.imgsz = int(fixed or config.imgsz or _meta_imgsz(meta.get("imgsz")))
         #: dynamic-shape export: letterbox only to a multiple of the stride, exactly like ultralytics' rect mode
         self.stride = None if fixed else int(meta.get("stride", 32))
         self.filter = _Filter(names, config.conf, config.classes)
