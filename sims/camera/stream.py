@@ -21,12 +21,14 @@ class SimCamera:
     """Renders frames of ``town`` with the agents of ``traffic`` for poses given in time order."""
 
     def __init__(self, town: Town, ortho: Orthophoto, traffic: TrafficSim, camera: CameraModel,
-                 effects: SensorEffects | None = None, jpeg_quality: int = 85, traffic_dt: float = 0.1) -> None:
+                 effects: SensorEffects | None = None, jpeg_quality: int = 85, traffic_dt: float = 0.1,
+                 auto_exposure: bool = True) -> None:
         self.renderer = CameraRenderer(town, ortho, camera)
         self.traffic = traffic
         self.effects = effects or SensorEffects(camera.width, camera.height)
         self.jpeg_quality = jpeg_quality
         self.traffic_dt = traffic_dt
+        self.auto_exposure = auto_exposure
         self._t0: float | None = None
         self._last: tuple[float, np.ndarray] | None = None
         self._frame_id = 0
@@ -57,11 +59,21 @@ class SimCamera:
         self._last = (frame.time_s, ground)
         return shift
 
+    def _auto_exposure(self, image: np.ndarray) -> None:
+        """Camera auto-exposure: steer toward a mid-grey mean, a third of the way per frame (it lags and
+        overshoots when the view swings between bright roofs, dark asphalt and sky)."""
+        mean = float(image[::8, ::8].mean())
+        if mean > 1.0:
+            e = self.effects.exposure
+            self.effects.set_exposure(float(np.clip(e + (115.0 / mean - e) / 3.0, 0.5, 2.0)))
+
     def capture(self, pose: PoseSample) -> tuple[bytes, RenderedFrame]:
         """JPEG bytes and the frame (clean image, ground truth, pose) at ``pose.time_s``."""
         self._advance_traffic(pose.time_s)
         frame = self.renderer.render(pose, self.traffic.snapshot(), self._frame_id)
         cam = self.renderer.camera_pose(pose)
+        if self.auto_exposure:
+            self._auto_exposure(frame.image)
         image = self.effects.apply(frame.image, self._blur_shift(frame, cam))
         self._frame_id += 1
         return jpeg_bytes(image, self.jpeg_quality), frame
