@@ -25,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="sim-yolov8n")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="copy best.pt here (e.g. models/aeropatrol-yolov8n-sim.pt)")
-    p.add_argument("--onnx", action="store_true", help="also export ONNX next to --output (or best.pt)")
+    p.add_argument("--onnx", action="store_true",
+                   help="also export ONNX (static 1x3x1088x1920 input) next to --output (or best.pt)")
     p.add_argument("--evaluate", default=None, metavar="JSON",
                    help="evaluate on the held-out split (objects >= 8 px) and write the report here")
     p.add_argument("--json", action="store_true", help="print a JSON summary at the end")
@@ -66,7 +67,7 @@ def handle(args: argparse.Namespace) -> int:
         summary["evaluation"] = args.evaluate
         print(json.dumps(report["all"], indent=1))
     if args.onnx:
-        summary["onnx"] = str(export_onnx(best, args.imgsz))
+        summary["onnx"] = str(export_onnx(best))
     print(json.dumps(summary) if args.json else "\n".join(f"{k}: {v}" for k, v in summary.items()))
     return 0
 

@@ -97,9 +97,12 @@ def train(cfg: TrainConfig) -> Path:
     return best if best.exists() else best.with_name("last.pt")
 
 
-def export_onnx(weights: Path, imgsz: int = 1280) -> Path:
-    """Export weights to ONNX (static input ``imgsz``, simplified); returns the .onnx path."""
+def export_onnx(weights: Path, imgsz: int | tuple[int, int] = (1088, 1920)) -> Path:
+    """Export weights to ONNX (static input ``imgsz`` = size or (height, width), simplified); returns the path.
+
+    The default (1088, 1920) is a 1280x720 frame upscaled 1.5x, the inference size the model card recommends."""
     configure_offline()
     from ultralytics import YOLO
 
-    return Path(YOLO(str(weights)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=False))
+    size = list(imgsz) if isinstance(imgsz, (tuple, list)) else imgsz
+    return Path(YOLO(str(weights)).export(format="onnx", imgsz=size, simplify=True, dynamic=False))
