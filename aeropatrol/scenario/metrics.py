@@ -165,7 +165,7 @@ def compute_metrics(run) -> dict:
                       "reconnects": st.reconnects, "evidence_chunks_sent": st.evidence_chunks_sent}
     gs = getattr(run, "ground_stats", None)
     m["link"] = {"onboard": stats, "ground": {"received": dict(gs.received)} if gs is not None else {},
-                 "relay_bytes": {vid: p.bytes_relayed for vid, p in run.ground.proxies.items()} if run.ground else {}}
+                 "relay_bytes": getattr(run, "relay_bytes", {})}
 
     # -- where the time goes ------------------------------------------------------------------------
     stage = Counter()

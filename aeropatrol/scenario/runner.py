@@ -207,7 +207,8 @@ class _Run:
                 self.wall["sim_vehicle"] += time.perf_counter() - t
                 now = self._now()
                 if self.traffic_t0 is None and any(d.patrol_started_s is not None for d in self.drones):
-                    self.traffic_t0 = now
+                    # the traffic's first tick (below) ends at `now`: traffic time = now - traffic_t0 + warmup
+                    self.traffic_t0 = now - dt
                     log.info("patrol started at sim %.1f s: traffic and camera clocks run from here", now)
                 if self.traffic_t0 is not None:
                     t = time.perf_counter()
@@ -335,6 +336,7 @@ class _Run:
                 d.app.link.stop()
                 d.app.link = None
         if self.ground is not None:
+            self.relay_bytes = {vid: p.bytes_relayed for vid, p in self.ground.proxies.items()}
             self.ground_stats = self.ground.link.stats() if self.ground.link is not None else None
             self.delivered = self.ground.delivered() if self.ground.link is not None else (set(), set())
             self.ground.stop()
