@@ -95,13 +95,13 @@ def _demo(args: argparse.Namespace) -> int:
     from aeropatrol.scenario.runner import run_scenario
     from aeropatrol.scenario.summary import print_summary
 
-    print(f"AeroPatrol demo: {sc.name}: {sc.description.strip().splitlines()[0] if sc.description else ''}")
+    print(f"AeroPatrol demo: {' '.join(sc.description.split())}")
     print("building the town, starting the simulated drone, the flight controller, the onboard app and the ground side ...")
     result = run_scenario(sc, Path(args.out), progress=sys.stderr.isatty())
     print_summary(result)
     out = Path(args.out)
     gs = [sys.executable, "-m", "aeropatrol", "gs", "--inbox", str(out / "ground" / "inbox.db"),
-          "--zones", str(out / "zones.geojson")]
+          "--zones", str(out / "zones.geojson"), "--center", f"{sc.town.home.lat},{sc.town.home.lon},17"]
     if (args.gs or os.environ.get("DISPLAY")) and not args.no_gs and result.report_md is not None:
         import subprocess
 
