@@ -129,7 +129,8 @@ class Scenario(_Strict):
     description: str = ""
     seed: int = 1
     duration_s: float = Field(default=600.0, gt=0, le=7200, description="sim-time limit of the whole run")
-    speedup: float = Field(default=10.0, ge=0, description="max sim seconds per wall second; 0 = unpaced")
+    speedup: float = Field(default=10.0, gt=0, le=50, description="max sim seconds per wall second (the flight "
+                           "controller runs on wall time and must keep up)")
     town: Town = Town()
     traffic: TrafficScenario = TrafficScenario()
     traffic_warmup_s: float = Field(default=20.0, ge=0, le=600)

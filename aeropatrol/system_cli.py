@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            description="Fly a scenario file in lockstep SITL and write report.md/report.html.")
         p.add_argument("scenario", help="scenario YAML file (see scenarios/)")
         p.add_argument("--out", default=None, help="output directory (default out/<scenario name>)")
-        p.add_argument("--speedup", type=float, default=None, help="max sim seconds per wall second (0 = unpaced)")
+        p.add_argument("--speedup", type=float, default=None, help="max sim seconds per wall second (default: the scenario's, 10)")
         p.add_argument("--seed", type=int, default=None, help="override the scenario seed")
         p.add_argument("--duration", type=float, default=None, help="override the sim-time limit (s)")
         p.add_argument("--oracle", action="store_true", help="use the true boxes instead of the detector")

@@ -1,7 +1,7 @@
 """Wall time per simulated minute of patrol, with and without vision, and where the time goes.
 
 Runs the same reduced town patrol (one lap of two streets, 640x360 at 2 fps) three ways in lockstep,
-unpaced (speedup 0): no vision (flight + vehicle + traffic only), oracle boxes (render + tracking +
+with sim time capped at 10x wall time (the flight controller runs on wall time): no vision (flight + vehicle + traffic only), oracle boxes (render + tracking +
 rules + evidence + link, no detector), and the shipped detector. Prints wall seconds per simulated
 patrol minute for each and the stage table of the detector run.
 
@@ -26,7 +26,7 @@ def reduced(mode: str, quick: bool):
     wps = [(-105.0, 115.0), (-105.0, -125.0)] if quick else [(-105.0, 115.0), (-105.0, -125.0), (120.0, -125.0)]
     drone = sc.drones[0].model_copy(update={"patrol": sc.drones[0].patrol.model_copy(update={"waypoints": wps, "laps": 1})})
     vision = sc.vision.model_copy(update={"enabled": mode != "none", "oracle": mode == "oracle" or default_model() is None})
-    return sc.model_copy(update={"name": f"bench_{mode}", "speedup": 0.0, "drones": [drone], "vision": vision,
+    return sc.model_copy(update={"name": f"bench_{mode}", "speedup": 10.0, "drones": [drone], "vision": vision,
                                  "camera": sc.camera.model_copy(update={"width": 640, "height": 360, "fps": 2.0}),
                                  "link": sc.link.model_copy(update={"cuts": []})})
 

@@ -44,6 +44,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("name: x\ndrones: [{patrol: {pattern: corridor}}]\n", "a corridor needs a road id"),
     ("name: x\nwind: {speed_mps: 99}\n", "wind.speed_mps"),
     ("name: x\nbogus: 1\n", "bogus"),
+    ("name: x\nspeedup: 0\n", "speedup"),
 ])
 def test_bad_scenarios_name_the_field(tmp_path, text, where):
     path = _write(tmp_path, text)
@@ -63,8 +64,8 @@ def test_not_yaml_and_missing_file(tmp_path):
 
 
 def test_overrides_win(tmp_path):
-    sc = load_scenario(REPO / "scenarios" / "demo.yaml", {"seed": 99, "speedup": 0})
-    assert sc.seed == 99 and sc.speedup == 0
+    sc = load_scenario(REPO / "scenarios" / "demo.yaml", {"seed": 99, "speedup": 5})
+    assert sc.seed == 99 and sc.speedup == 5
 
 
 def test_cli_check_exit_codes(tmp_path, capsys):
