@@ -109,10 +109,12 @@ class TrafficSim:
         fountain = inner.centroid.buffer(9)
         minx, miny, maxx, maxy = inner.bounds
         for k in range(8):
-            pts = []
-            while len(pts) < 6:
+            pts: list[tuple[float, float]] = []
+            while len(pts) < 6:  # stroll from point to point, never through the fountain
                 p = Point(self.rng.uniform(minx, maxx), self.rng.uniform(miny, maxy))
-                if inner.contains(p) and not fountain.contains(p):
+                if inner.contains(p) and not fountain.contains(p) and not (
+                        pts and LineString([pts[-1], (p.x, p.y)]).intersects(fountain)) and not (
+                        len(pts) == 5 and LineString([(p.x, p.y), pts[0]]).intersects(fountain)):
                     pts.append((p.x, p.y))
             pts.append(pts[0])
             self.loop_paths.append(self._add_path(np.array(pts), PathInfo(f"plaza-loop-{k}", "loop", loop=True)))
