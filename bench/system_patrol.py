@@ -1,6 +1,6 @@
 """Wall time per simulated minute of patrol, with and without vision, and where the time goes.
 
-Runs the same reduced town patrol (one lap of two streets, 640x360 at 2 fps) three ways in lockstep,
+Runs the same reduced town patrol (one lap of two streets, 640x360 at 5 fps) three ways in lockstep,
 with sim time capped at 10x wall time (the flight controller runs on wall time): no vision (flight + vehicle + traffic only), oracle boxes (render + tracking +
 rules + evidence + link, no detector), and the shipped detector. Prints wall seconds per simulated
 patrol minute for each and the stage table of the detector run.
@@ -27,7 +27,7 @@ def reduced(mode: str, quick: bool):
     drone = sc.drones[0].model_copy(update={"patrol": sc.drones[0].patrol.model_copy(update={"waypoints": wps, "laps": 1})})
     vision = sc.vision.model_copy(update={"enabled": mode != "none", "oracle": mode == "oracle" or default_model() is None})
     return sc.model_copy(update={"name": f"bench_{mode}", "speedup": 10.0, "drones": [drone], "vision": vision,
-                                 "camera": sc.camera.model_copy(update={"width": 640, "height": 360, "fps": 2.0}),
+                                 "camera": sc.camera.model_copy(update={"width": 640, "height": 360, "fps": 5.0}),
                                  "link": sc.link.model_copy(update={"cuts": []})})
 
 
