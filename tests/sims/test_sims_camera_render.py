@@ -62,7 +62,9 @@ def test_boxes_match_geo_projection_within_1px(world, agl, pitch, yaw, roll):
     r = CameraRenderer(town, ortho, camera)
     snap = sim.snapshot()
     k = int(np.argmax(snap.kind != "person"))
-    pose = _pose(town, snap.e[k] - 30, snap.n[k] - 20, agl, pitch, yaw, roll)
+    back = agl / math.tan(math.radians(-pitch)) if pitch > -89.9 else 0.0  # optical axis onto agent k
+    pose = _pose(town, snap.e[k] - back * math.sin(math.radians(yaw)), snap.n[k] - back * math.cos(math.radians(yaw)),
+                 agl, pitch, yaw, roll)
     frame = r.render(pose, snap)
     assert len(frame.truth) > 0
     ref = _independent_boxes(town, pose, camera, snap)
