@@ -133,12 +133,15 @@ class _Run:
     def _setup(self) -> None:
         import json
 
+        import numpy as np
+
         from aeropatrol.onboard import OnboardApp, OnboardSettings
-        from aeropatrol.scenario.drone import DroneSide, make_vehicle
+        from aeropatrol.scenario.drone import DroneSide, companion_clock, make_vehicle
         from aeropatrol.scenario.ground import GroundSide
         from aeropatrol.scenario.plan import drone_home, plan_patrol
         from aeropatrol.scenario.world import DroneCamera, SimWorld
         from vision.pipeline import OnboardConfig, OnboardPipeline
+        from vision.tracking.image import ImageTrackerConfig
 
         s = self.s
         log.info("scenario %s: building town seed %d and traffic", s.name, s.town.seed)
@@ -159,11 +162,7 @@ class _Run:
             side.out_dir.mkdir(exist_ok=True)
             side.camera = DroneCamera(self.world, s.camera.width, s.camera.height, s.camera.hfov_deg,
                                       s.camera.noise_sigma, s.seed + i)
-            from aeropatrol.scenario.drone import companion_clock
-
             side.start_companion(companion_clock(vehicle))
-            from vision.tracking.image import ImageTrackerConfig
-
             pipeline = OnboardPipeline(OnboardConfig(vehicle_id=d.id, camera=side.camera.model,
                                                      tracker=ImageTrackerConfig(match_thresh=s.vision.track_match_thresh),
                                                      ground_alt_m=self.world.ground_alt_m, patrol_id=f"{s.name}-{d.id}",
@@ -176,7 +175,7 @@ class _Run:
                                        link_kbps=s.link.budget_kbps, ground_alt_m=self.world.ground_alt_m)
             side.app = OnboardApp(settings, pipeline, side.camera.model).start_link()
             side.next_frame_s = 0.0
-            side.oracle_rng = __import__("numpy").random.default_rng(s.seed + 100 + i)
+            side.oracle_rng = np.random.default_rng(s.seed + 100 + i)
             self.drones.append(side)
         for side in self.drones:
             side.start_flight()
@@ -316,7 +315,8 @@ class _Run:
             if all(d.app.backlog() == 0 for d in self.drones):
                 break
             for d in self.drones:
-                d.app.link.notify_outbox()
+                if d.app.link is not None:
+                    d.app.link.notify_outbox()
             time.sleep(0.5)
         self.wall["drain"] = time.perf_counter() - t0
         left = {d.spec.id: d.app.backlog() for d in self.drones}
