@@ -191,6 +191,16 @@ class Rule:
         """Update this rule's state for the track; return a Finding the first time an episode qualifies."""
         raise NotImplementedError
 
+    def advance_episode(self, track: TrackState, obs: Observation, holds: bool | None, grace_s: float) -> Episode | None:
+        """Step this rule's episode for the track (kept in ``track.rule_state``); None when it ended."""
+        key = self.spec.id
+        episode = step_episode(track.rule_state.get(key), obs, track.east, track.north, holds, grace_s, self.ctx.max_gap_s)
+        if episode is None:
+            track.rule_state.pop(key, None)
+            return None
+        track.rule_state[key] = episode
+        return episode
+
     def track_closed(self, track: TrackState) -> None:
         """The track has not been seen for ``track_ttl_s`` (lost); drop or park its state."""
         track.rule_state.pop(self.spec.id, None)

@@ -1,7 +1,7 @@
 """Restricted area: a person or vehicle inside an active restricted polygon (``applies_to`` classes)."""
 from __future__ import annotations
 
-from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf, step_episode
+from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf
 from infractions.rules.observation import Observation
 from infractions.rules.zonegeom import MetricZone, is_active
 
@@ -25,13 +25,9 @@ class RestrictedAreaRule(Rule):
     def observe(self, track: TrackState, obs: Observation) -> Finding | None:
         p = self.params
         hit = self._inside(obs, track.east, track.north)
-        key = self.spec.id
-        episode = step_episode(track.rule_state.get(key), obs, track.east, track.north, hit is not None,
-                               p.grace_s, self.ctx.max_gap_s)
+        episode = self.advance_episode(track, obs, hit is not None, p.grace_s)
         if episode is None:
-            track.rule_state.pop(key, None)
             return None
-        track.rule_state[key] = episode
         if hit is not None:
             episode.data.setdefault("zone", hit[0].id)
             episode.data.setdefault("depths", []).append((hit[1], obs.sigma_m))

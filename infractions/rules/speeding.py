@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import statistics
 
-from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf, step_episode
+from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf
 from infractions.rules.observation import Observation
 
 
@@ -25,13 +25,9 @@ class SpeedingRule(Rule):
             if match is not None:
                 lower = obs.speed_kmh - p.k_sigma * obs.speed_sigma_kmh
                 holds = lower > self.threshold_kmh(match.road.speed_limit_kmh)
-        key = self.spec.id
-        episode = step_episode(track.rule_state.get(key), obs, track.east, track.north, holds,
-                               p.grace_s, self.ctx.max_gap_s)
+        episode = self.advance_episode(track, obs, holds, p.grace_s)
         if episode is None:
-            track.rule_state.pop(key, None)
             return None
-        track.rule_state[key] = episode
         if holds and match is not None:
             episode.data.setdefault("roads", []).append((match.road.id, match.road.speed_limit_kmh))
         if episode.flagged or not holds:

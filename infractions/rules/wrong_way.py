@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf, step_episode
+from infractions.rules.base import Finding, Rule, TrackState, make_finding, normal_cdf
 from infractions.rules.observation import Observation
 
 
@@ -39,13 +39,9 @@ class WrongWayRule(Rule):
                     diff = angle_diff_deg(obs.course_deg, match.bearing_deg)
                     sigma_h = math.degrees(obs.speed_sigma_kmh / max(obs.speed_kmh, 1e-6))
                     holds = diff >= p.against_deg and diff - p.k_sigma * sigma_h > 90.0
-        key = self.spec.id
-        episode = step_episode(track.rule_state.get(key), obs, track.east, track.north, holds,
-                               p.grace_s, self.ctx.max_gap_s)
+        episode = self.advance_episode(track, obs, holds, p.grace_s)
         if episode is None:
-            track.rule_state.pop(key, None)
             return None
-        track.rule_state[key] = episode
         if holds and match is not None:
             episode.data.setdefault("matches", []).append((match.road.id, match.bearing_deg))
         if episode.flagged or not holds:
@@ -58,7 +54,7 @@ class WrongWayRule(Rule):
         if angle_diff_deg(net, bearing) < p.against_deg:
             return None
         episode.flagged = True
-        flagged_roads = track.rule_state.setdefault(f"{key}:roads", set())
+        flagged_roads = track.rule_state.setdefault(f"{self.spec.id}:roads", set())
         if road_id in flagged_roads:
             return None  # this track was already flagged on this road (it stopped, then went on)
         flagged_roads.add(road_id)

@@ -301,22 +301,22 @@ class SimVehicle:
     def service_io(self) -> None:
         """Accept clients, read and handle everything that arrived, run protocol timers, flush due packets."""
         with self.lock:
-            self._accept()
-            for link in list(self.links):
-                for msg in link.receive():
-                    self._handle_safely(link, msg)
-            self.protocol.update()
+            self._receive_all()
             for link in self.links:
                 link.flush()
+
+    def _receive_all(self) -> None:
+        """Accept new clients, handle every message that arrived, run the mission-protocol timers."""
+        self._accept()
+        for link in list(self.links):
+            for msg in link.receive():
+                self._handle_safely(link, msg)
+        self.protocol.update()
 
     def step(self) -> None:
         """One physics step: read links, fly, run failsafes, send heartbeats and due streams, flush."""
         with self.lock:
-            self._accept()
-            for link in list(self.links):
-                for msg in link.receive():
-                    self._handle_safely(link, msg)
-            self.protocol.update()
+            self._receive_all()
             now = self.clock.advance()
             self.autopilot.step(self.clock.dt)
             self.failsafe.update()
