@@ -12,7 +12,8 @@ def add_onboard_parser(subparsers: argparse._SubParsersAction) -> None:
                                           "camera/stream/file, infractions committed to the onboard store before they "
                                           "are streamed to the ground over Zenoh.")
     p.add_argument("--connect", required=True, help="MAVLink connection (e.g. tcp:127.0.0.1:5762)")
-    p.add_argument("--camera", required=True, help="rtsp://..., udp://..., a device index or a video file")
+    p.add_argument("--camera", required=True,
+                   help="sim[://HOST:PORT] (the sims camera stream, docs/sims_camera.md), rtsp://..., udp://..., a device index or a video file")
     p.add_argument("--model", default=None, help="detector weights (default: the shipped models/*.pt)")
     p.add_argument("--zones", required=True, help="zones GeoJSON (roads, no-parking, restricted, privacy)")
     p.add_argument("--rules", default=None, help="rules YAML (default: all four rules with their defaults)")
