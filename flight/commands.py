@@ -134,6 +134,7 @@ class Commander:
     def _exchange(self, command: int, build, timeout_s, retries, check: bool) -> Ack:
         timeout = self.ack_timeout() if timeout_s is None else min(timeout_s, self.ack_timeout())
         tries = (self.retries if retries is None else retries) + 1
+        waited = 0.0
         with self.link.subscribe({"COMMAND_ACK"}) as sub:
             for attempt in range(tries):
                 sent_at = time.monotonic()
@@ -161,7 +162,11 @@ class Commander:
                             raise
                     return ack
                 log.debug("%s: no ack (attempt %d/%d)", command_name(command), attempt + 1, tries)
-        raise CommandTimeout(command, None, f"no COMMAND_ACK after {tries} attempts of {timeout:.1f} s")
+                waited += timeout
+                # Back off like TCP: a stalled peer (or a busy companion) gets longer each time, up to
+                # the configured ceiling, so a short stall does not exhaust every retry at the RTT floor.
+                timeout = min(timeout * 2.0, max(timeout, self.timeout_s if timeout_s is None else timeout_s))
+        raise CommandTimeout(command, None, f"no COMMAND_ACK after {tries} attempts ({waited:.1f} s)")
 
 
 class VehicleCommands:

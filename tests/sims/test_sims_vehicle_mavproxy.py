@@ -85,6 +85,11 @@ def test_mavproxy_flies_wp_loaded_mission(tmp_path: Path) -> None:
             mp.expect("Received 4", timeout=30)  # parameter download done (44 parameters)
             mp.send(f"wp load {wpl}")
             mp.expect(f"Sent all {count} waypoints")
+            # MAVProxy prints that when it has SENT the last item; the vehicle stores the mission when it
+            # has RECEIVED it, a moment later on a busy machine.
+            deadline = time.monotonic() + 10
+            while not vehicle.store.items[0] and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert [it.command for it in vehicle.store.items[0]] == [16, 22, 16, 16, 20]
             mp.send("mode guided")
             mp.expect("GUIDED>")
