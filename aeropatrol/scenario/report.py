@@ -17,6 +17,15 @@ def _fmt(v, nd: int = 2) -> str:
     return str(v)
 
 
+def _save(fig, path: Path) -> Path:
+    """Write a figure as PNG and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
     """Draw every figure; returns name -> PNG path."""
     import matplotlib
@@ -68,9 +77,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
     ax.set_xlabel("east (m)")
     ax.set_ylabel("north (m)")
     ax.set_title("patrol: drone paths, scripted infractions (dotted), flags (markers)")
-    out["map"] = fig_dir / "map.png"
-    fig.savefig(out["map"], dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    out["map"] = _save(fig, fig_dir / "map.png")
 
     # found vs scripted per rule
     per = m["infractions"]["per_rule"]
@@ -87,9 +94,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
         ax.set_xticks(x, names, fontsize=8)
         ax.legend(fontsize=8)
         ax.set_title("infractions found vs truth (seen and expected)")
-        out["infractions"] = fig_dir / "infractions.png"
-        fig.savefig(out["infractions"], dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        out["infractions"] = _save(fig, fig_dir / "infractions.png")
 
     ge = m["vision"]["geo_errors_m"]
     if ge:
@@ -99,9 +104,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
         ax.set_xlabel("geolocation error (m, clipped at 15)")
         ax.set_ylabel("track updates")
         ax.legend()
-        out["geo"] = fig_dir / "geo_error.png"
-        fig.savefig(out["geo"], dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        out["geo"] = _save(fig, fig_dir / "geo_error.png")
     sp = m["vision"]["speed_pairs"]
     if sp:
         arr = np.asarray(sp, float)
@@ -112,9 +115,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
         ax.set_xlabel("true speed (km/h)")
         ax.set_ylabel("measured speed (km/h)")
         ax.set_title("speed: measured vs true (tracks >= 3 s)")
-        out["speed"] = fig_dir / "speed.png"
-        fig.savefig(out["speed"], dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        out["speed"] = _save(fig, fig_dir / "speed.png")
 
     # link statistics
     onboard = m["link"]["onboard"]
@@ -129,9 +130,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
         ax.set_ylabel("kB sent")
         ax.set_title("data link: bytes per channel")
         ax.legend(fontsize=8)
-        out["link"] = fig_dir / "link.png"
-        fig.savefig(out["link"], dpi=90, bbox_inches="tight")
-        plt.close(fig)
+        out["link"] = _save(fig, fig_dir / "link.png")
 
     # flight timeline
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.8 * len(run.drones)))
@@ -147,9 +146,7 @@ def _figures(run, m: dict, fig_dir: Path) -> dict[str, Path]:
             ax.axvline(offset0 + c["patrol_s"], color="r" if c["event"] == "cut" else "g", ls="--", lw=1)
     ax.set_yticks(range(len(run.drones)), [d.spec.id for d in run.drones])
     ax.set_xlabel("sim time (s); red/green dashes: data link cut/restored")
-    out["timeline"] = fig_dir / "timeline.png"
-    fig.savefig(out["timeline"], dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    out["timeline"] = _save(fig, fig_dir / "timeline.png")
     return out
 
 
