@@ -55,7 +55,7 @@ def test_loiter_time_and_turns_and_change_speed() -> None:
             radii.append(math.hypot(e - 60.0, n))
             s = gcs.v.autopilot.body.state
             speeds.append(math.hypot(s.ve, s.vn))
-    assert 1 in times and 3 in times
+    assert {1, 3} <= set(times), f"items reached: {sorted(times)}"
     assert all(abs(r - 25.0) < 2.0 for r in radii), (min(radii), max(radii))
     assert 3.5 < sum(speeds) / len(speeds) < 4.3  # DO_CHANGE_SPEED 4 m/s
     orbit_s = times[3] - times[1]
