@@ -37,7 +37,7 @@ def test_constant_velocity_speed_heading_and_covariance():
     assert np.median(d[fast]) < 3.0
     # the reported speed sigma is of the right size (within a factor 3 of the actual errors)
     sigma_ratio = np.sqrt(np.mean(speed_err_kmh ** 2)) / np.mean(state.speed_sigma_mps * 3.6)
-    assert 1 / 3 < sigma_ratio < 3, sigma_ratio
+    assert sigma_ratio > 1 / 3 and sigma_ratio < 3, sigma_ratio
 
 
 def test_ground_ids_survive_new_image_ids_after_a_gap():
