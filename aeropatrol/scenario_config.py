@@ -118,7 +118,9 @@ class Vision(_Strict):
     imgsz: int = Field(default=640, ge=160, le=1920)
     conf: float = Field(default=0.25, gt=0, lt=1)
     iou: float = Field(default=0.5, gt=0, lt=1, description="NMS IoU: lower merges duplicate boxes of one car")
-    track_match_thresh: float = Field(default=0.9, gt=0, lt=1, description="image tracker: 1 - minimum IoU to "
+    association: Literal["ground", "image"] = Field(default="ground", description="track association: on the "
+                                                    "ground (vision's default) or ultralytics' image tracker")
+    track_match_thresh: float = Field(default=0.9, gt=0, lt=1, description="image tracker only: 1 - minimum IoU to "
                                       "associate; fast vehicles overlap little between frames")
 
 

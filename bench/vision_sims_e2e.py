@@ -71,6 +71,12 @@ def main() -> None:
                         help="on every Nth frame, AP50 of the model at 640 px: full frame vs sliced (0: skip)")
     parser.add_argument("--out", default=None, help="write vision_sims.json / .md here")
     parser.add_argument("--accel-noise", type=float, default=None, help="ground Kalman q (m^2/s^3); default GroundConfig's")
+    parser.add_argument("--association", choices=("ground", "image"), default="ground",
+                        help="track association: on the ground (default) or ultralytics' BoT-SORT in the image")
+    parser.add_argument("--conf", type=float, default=0.25, help="detector confidence threshold")
+    parser.add_argument("--nms-iou", type=float, default=0.0, help="re-run NMS at this IoU on cached detections")
+    parser.add_argument("--cache", default=None,
+                        help="keep the model's detections here (npz per run) and reuse them: re-score tracking quickly")
     parser.add_argument("--oracle", action="store_true",
                         help="use the true boxes (+1 px noise) as detections: scores tracking + georeferencing alone")
     args = parser.parse_args()
@@ -83,6 +89,7 @@ def main() -> None:
     from sims.traffic.sim import TrafficSim
     from sims.world.ortho import render_orthophoto
     from sims.world.town import TownSpec, generate_town
+    from vision.detections import Detections
     from vision.detector import DetectorConfig, make_detector
     from vision.models import configure_ultralytics
     from vision.pipeline import OnboardConfig, OnboardPipeline
@@ -104,21 +111,33 @@ def main() -> None:
     look = args.alt / math.tan(math.radians(-args.pitch)) if args.pitch > -89.9 else 0.0
     flight = Flight(town, args.alt, args.pitch, (0.0, -120.0 - look), args.seed)
     model = args.model or default_model()
-    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=args.imgsz))
+    cache_conf = 0.1  # a cache holds every detection down to this; runs filter it to --conf
+    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=args.imgsz,
+                                            conf=min(args.conf, cache_conf) if args.cache else args.conf))
     imgsz = detector.imgsz
     detector.warmup((720, 1280))
     pose_reader = PoseReader()
     from vision.tracking.ground import GroundConfig
 
     ground = GroundConfig() if args.accel_noise is None else GroundConfig(accel_noise=args.accel_noise)
-    pipeline = OnboardPipeline(OnboardConfig(camera=camera, ground_alt_m=town.spec.alt_m, ground=ground),
+    pipeline = OnboardPipeline(OnboardConfig(camera=camera, ground_alt_m=town.spec.alt_m, ground=ground,
+                                             association=args.association),
                                detector=detector, pose=pose_reader)
+    seconds = args.seconds or (5.0 if args.quick else 10.0)
+    cache_file = None
+    cached: dict[str, np.ndarray] = {}
+    if args.cache and not args.oracle:
+        key = f"{Path(model).stem}_{imgsz}_c{min(args.conf, cache_conf):g}_s{args.seed}_a{args.alt:g}_p{args.pitch:g}_f{args.fps:g}_t{seconds:g}"
+        cache_file = Path(args.cache) / f"{key}.npz"
+        if cache_file.exists():
+            cached = dict(np.load(cache_file))
+            print(f"detections from {cache_file}")
+    fresh: dict[str, np.ndarray] = {}
     at640 = detector.reconfigured(imgsz=640)
     sliced = SlicedDetector(at640, SliceConfig(mode="on"))
     print(f"sims end to end: town seed {args.seed}, {args.alt:.0f} m AGL, gimbal {args.pitch:.0f} deg, {args.fps:g} fps, "
           f"model {Path(model).name} at {imgsz}; set-up {time.perf_counter() - t_setup:.1f} s")
 
-    seconds = args.seconds or (5.0 if args.quick else 10.0)
     dt = 1.0 / args.fps
     gts, preds, full_sub, sliced_sub, gts_sub = [], [], [], [], []
     # telemetry runs ahead of the frames by 0.3 s (it arrives before the frame is processed)
@@ -147,12 +166,24 @@ def main() -> None:
         gt = GTFrame(k, t, objs)
         given = None
         if args.oracle:
-            from vision.detections import Detections
-
             boxes = np.array([o.bbox_xyxy for o in objs], float).reshape(-1, 4)
             given = Detections(boxes + oracle_rng.normal(0, 1.0, boxes.shape), np.full(len(objs), 0.9),
                                np.array([SIM_CLASSES.index(o.cls) for o in objs], int))
+        if given is None and cache_file is not None:
+            if f"xyxy{k}" in cached:
+                found = Detections(cached[f"xyxy{k}"], cached[f"conf{k}"], cached[f"cls{k}"])
+            else:
+                found = detector.detect(image)
+                fresh.update({f"xyxy{k}": found.xyxy, f"conf{k}": found.conf, f"cls{k}": found.cls})
+            given = found[found.conf >= args.conf]
+            if args.nms_iou:  # a stricter class-aware NMS over the cached (iou 0.7) detections
+                import supervision as sv
+
+                keep = sv.box_non_max_suppression(np.column_stack([given.xyxy, given.conf, given.cls]), args.nms_iou)
+                given = given[keep]
         result = pipeline.process(Frame(image, t, k), detections=given)
+        if os.environ.get("AEROPATROL_E2E_DEBUG"):
+            print(k, "offset", np.round(pipeline.ground.offset, 2), "updates", len(result.updates), "pose", result.pose is not None, "alive", len(pipeline.ground))
         gts.append(gt)
         preds.append(FramePrediction(k, result.detections, result.updates))
         if args.slice_every and not args.oracle and k % args.slice_every == 0:
@@ -162,6 +193,13 @@ def main() -> None:
         for _ in range(int(round(dt / 0.2))) or [0]:
             sim.tick(min(dt, 0.2))
     elapsed = time.perf_counter() - t_loop
+    if cache_file is not None and fresh:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache_file, **fresh)
+    if os.environ.get("AEROPATROL_E2E_DUMP"):  # debugging aid: the raw truth and predictions
+        import pickle
+
+        Path(os.environ["AEROPATROL_E2E_DUMP"]).write_bytes(pickle.dumps((gts, preds)))
     source = "true boxes + 1 px noise (oracle detector)" if args.oracle else Path(model).name
     report = score(gts, preds, f"sims town {args.seed}, {args.alt:.0f} m AGL, gimbal {args.pitch:.0f} deg, {source}")
     print(markdown(report))

@@ -23,6 +23,8 @@ GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME = 64
 R_GIMBAL_FROM_CAM = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 #: ENU <- NED (swap north/east, flip down).
 R_ENU_FROM_NED = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]])
+#: The same gimbal <- camera as a Rotation, built once (``Rotation.from_matrix`` costs about 0.1 ms a call).
+_GIMBAL_FROM_CAM = Rotation.from_matrix(R_GIMBAL_FROM_CAM)
 
 
 def rotation_from_euler(roll: float, pitch: float, yaw: float) -> Rotation:
@@ -137,7 +139,7 @@ class PoseSample:
 
     def camera_rotation(self) -> Rotation:
         """NED <- camera (OpenCV axes)."""
-        return self.gimbal.rotation_ned(self.vehicle_rotation) * Rotation.from_matrix(R_GIMBAL_FROM_CAM)
+        return self.gimbal.rotation_ned(self.vehicle_rotation) * _GIMBAL_FROM_CAM
 
 
 def camera_rotation_ned(pose: PoseSample) -> np.ndarray:

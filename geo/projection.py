@@ -59,6 +59,10 @@ class GroundPoints:
     cov_en: np.ndarray  # (N, 3): var_east, var_north, cov_east_north (m^2)
     valid: np.ndarray
     reason: np.ndarray
+    #: the same points in the local ENU frame the cast ran in (N, 3), and the camera there (3,): callers
+    #: that work in that frame skip a WGS84 round trip
+    enu: np.ndarray | None = None
+    camera_enu: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.lat.size)
@@ -162,7 +166,7 @@ def pixel_to_ground(pose: PoseSample, camera: CameraModel, px: np.ndarray, groun
     lat, lon, alt = frame.to_wgs84(p[:, 0], p[:, 1], p[:, 2])
     cov = _covariance(d, t, pose.sigma)
     sigma_m = np.sqrt(cov[:, 0] + cov[:, 1])
-    return GroundPoints(lat, lon, alt, sigma_m, cov, valid, reason)
+    return GroundPoints(lat, lon, alt, sigma_m, cov, valid, reason, p, cam.position)
 
 
 def _cast_on_dem(cam: CameraPoseENU, d: np.ndarray, dem: DEM, frame: LocalFrame, radius: float,

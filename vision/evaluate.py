@@ -14,9 +14,10 @@ from vision.scoring import FramePrediction, GTFrame
 
 
 def run_synthetic(seconds: float = 30.0, seed: int = 7, alt_agl_m: float = 80.0, n_cars: int = 12,
-                  tracker: str = "bytetrack", ground=None, **scene) -> tuple[list[GTFrame], list[FramePrediction]]:
+                  tracker: str = "ground", ground=None, **scene) -> tuple[list[GTFrame], list[FramePrediction]]:
     """The synthetic scene (occlusion at 8-9 s, camera panned away 14-17 s) through ``OnboardPipeline``
-    with projected boxes as detections and noisy telemetry as the pose (``ground``: a GroundConfig)."""
+    with projected boxes as detections and noisy telemetry as the pose (``tracker``: "ground" association,
+    or ultralytics' "bytetrack"/"botsort" in the image; ``ground``: a GroundConfig)."""
     from vision.pipeline import OnboardConfig, OnboardPipeline  # noqa: PLC0415
     from vision.sources import Frame  # noqa: PLC0415
     from vision.synthetic import SceneConfig, SyntheticScene  # noqa: PLC0415
@@ -29,7 +30,9 @@ def run_synthetic(seconds: float = 30.0, seed: int = 7, alt_agl_m: float = 80.0,
     world = SyntheticScene(cfg)
     pipeline = OnboardPipeline(
         OnboardConfig(camera=world.camera, ground_alt_m=cfg.ground_alt_m,
-                      tracker=ImageTrackerConfig(kind=tracker, gmc_method="none"), ground=ground or GroundConfig()),
+                      association="ground" if tracker == "ground" else "image",
+                      tracker=ImageTrackerConfig(kind="bytetrack" if tracker == "ground" else tracker, gmc_method="none"),
+                      ground=ground or GroundConfig()),
         detector=_NoModel(), pose=None)
     blank = np.zeros((cfg.height, cfg.width, 3), np.uint8)
     frames = list(world.frames(seconds))

@@ -106,8 +106,8 @@ class Georeferencer:
             return GroundFixes(np.zeros((0, 2)), np.zeros((0, 2, 2)), z, np.zeros(0, bool), z, self.frame)
         px, raised = self.contact_pixels(pose, dets.xyxy.astype(float))
         g = pixel_to_ground(pose, self.camera, px, self._raised(0.0), self.max_range_m, frame=self.frame)
-        e, n, u = self.frame.to_enu(g.lat, g.lon, g.alt)
-        ce, cn, cu = (float(v) for v in self.frame.to_enu(pose.lat, pose.lon, pose.alt_amsl_m))
+        e, n, u = g.enu[:, 0], g.enu[:, 1], g.enu[:, 2]  # the cast ran in self.frame: no WGS84 round trip
+        ce, cn, cu = (float(v) for v in g.camera_enu)
         dz = np.where(raised, _HALF_HEIGHT[dets.cls], 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             s = np.where(dz > 0, (cu - u - dz) / (cu - u), 1.0)

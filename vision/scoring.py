@@ -185,6 +185,8 @@ def score(gt: list[GTFrame], predictions: list[FramePrediction], name: str = "ru
     report["ap50"] = detection_ap50(gt, preds)
     report["tracking"] = tracking_metrics(gt, preds)
     report["tracking_vehicles"] = tracking_metrics(gt, preds, VEHICLES)
+    report["tracking_by_class"] = {c: tracking_metrics(gt, preds, frozenset({c}))
+                                   for c in CLASSES if any(o.cls == c for f in gt for o in f.objects)}
     report.update(geo_speed_errors(gt, preds))
     met = {
         "geo_median_m": report["geo_median_m"] <= TARGETS["geo_median_m"],
@@ -218,7 +220,12 @@ def markdown(report: dict) -> str:
               f"| ID switches | {t.get('num_switches', float('nan')):.0f} |",
               f"| geolocation p95 (m) | {report['geo_p95_m']:.3f} |",
               f"| matched updates / speed samples | {report['geo_matched']} / {report['speed_samples']} |"]
-    lines += ["", "| class | AP50 |", "|---|---|"] + [f"| {c} | {v:.3f} |" for c, v in sorted(report["ap50"].items())]
+    by_class = report.get("tracking_by_class", {})
+    lines += ["", "| class | AP50 | IDF1 | ID switches | true objects |", "|---|---|---|---|---|"]
+    for c, v in sorted(report["ap50"].items()):
+        tc = by_class.get(c, {})
+        lines.append(f"| {c} | {v:.3f} | {tc.get('idf1', float('nan')):.3f} | {tc.get('num_switches', float('nan')):.0f} | "
+                     f"{tc.get('num_objects', 0):.0f} |")
     return "\n".join(lines) + "\n"
 
 

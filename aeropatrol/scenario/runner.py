@@ -164,6 +164,7 @@ class _Run:
                                       s.camera.noise_sigma, s.seed + i)
             side.start_companion(companion_clock(vehicle))
             pipeline = OnboardPipeline(OnboardConfig(vehicle_id=d.id, camera=side.camera.model,
+                                                     association=s.vision.association,
                                                      tracker=ImageTrackerConfig(match_thresh=s.vision.track_match_thresh),
                                                      ground_alt_m=self.world.ground_alt_m, patrol_id=f"{s.name}-{d.id}",
                                                      pose_wait_s=0.5),

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from vision.classes import CLASSES
+from vision.tracking.assignment import assign_pairs
 
 #: Classes that may be confused with each other by the detector (re-association across them is allowed).
 _GROUP = np.array([0, 0, 0, 1, 1, 2])  # car/truck/bus | motorcycle/bicycle | person
@@ -28,6 +29,27 @@ def inv2(m: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) intersection over the smaller box of every pair (xyxy)."""
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num(inter / np.minimum(area_a[:, None], area_b[None, :]))
+
+
+def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of box pairs a[k], b[k] (xyxy), NaN where b is unknown."""
+    w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return inter / union
+
+
 @dataclass
 class GroundConfig:
     """Kalman and re-association settings."""
@@ -39,6 +61,25 @@ class GroundConfig:
     gate_chi2: float = _CHI2_2DOF_99  # re-association gate on the Mahalanobis distance squared (2 dof, 99 %)
     max_reassoc_m: float = 6.0  # and never farther than this from the prediction (m)
     validate_chi2: float = 50.0  # a known image id beyond this gate AND max_reassoc_m is unlinked (0: never)
+    # ground association (``GroundTracker.track``): ByteTrack's two stages, on the ground instead of the image
+    high_conf: float = 0.25  # detections at or above this are matched first, and may start tracks
+    low_conf: float = 0.1  # detections in [low_conf, high_conf) only continue tracks seen in the last frame
+    new_track_conf: float = 0.4  # an unmatched detection starts a (tentative) track at or above this
+    #: a detection whose box lies this much (intersection over the smaller box) inside the box of a detection
+    #: that continued a track does not start one: the detector's second box on one object (a bus in two
+    #: halves, a person boxed twice) would otherwise become a second track (1: off)
+    new_track_max_ios: float = 0.5
+    min_hits: int = 2  # a track is reported once it has this many detections (tentative before: dropped on a miss)
+    assoc_chi2: float = 13.8  # gate on the Mahalanobis distance squared (2 dof, 99.9 %)
+    max_assoc_m: float = 6.0  # and never farther than this from the track's prediction (m)
+    assoc_sigma_m: float = 0.4  # 1-sigma jitter of one detection relative to the others of its frame (m)
+    iou_weight: float = 6.0  # extra cost of a pair whose box does not overlap the track's last box at all
+    merge_m: float = 0.6  # a coasting track this close to an updated one (and moving alike) is merged into it
+    merge_mps: float = 1.5
+    merge_ios: float = 0.7  # two tracks both updated now merge only when their boxes lie this much inside each other
+    min_affine: int = 8  # pairs needed to fit the frame's affine (rotation/scale) error as well (0: off)
+    min_common: int = 3  # pairs needed to estimate the frame's common georeferencing offset (0 pairs: off)
+    max_common_m: float = 3.0  # detection-prediction pairs farther apart than this do not vote on it
 
 
 @dataclass
@@ -91,6 +132,11 @@ class GroundTracker:
         self._alloc(capacity)
         self._id_map = np.full(1024, -1, np.int64)  # image track id -> slot (ultralytics ids are small ints)
         self._next_id = 1
+        self._boxes: np.ndarray | None = None  # the current ``track`` frame's detection boxes
+        self._t_now = 0.0  # the current ``track`` frame's time
+        self._t_prev = -np.inf  # time of the previous ``track`` frame
+        self.offset = np.zeros(2)  # the last frame's common offset of fixes from predictions (m, east/north)
+        self.motion = np.eye(2)  # and the linear part of its affine fit
 
     def _alloc(self, capacity: int) -> None:
         self.x = np.zeros((capacity, 4))
@@ -104,9 +150,11 @@ class GroundTracker:
         self.conf_sum = np.zeros(capacity)
         self.n = np.zeros(capacity, np.int64)
         self.img = np.full(capacity, -1, np.int64)  # slot -> its current image track id
+        self.box = np.full((capacity, 4), np.nan)  # slot -> its last detection box (image pixels)
+        self.z = np.zeros((capacity, 2))  # slot -> its last measurement as given (ENU m), for association
 
     def _grow(self) -> None:
-        old = {k: getattr(self, k) for k in ("x", "P", "t", "alive", "ids", "first", "last", "votes", "conf_sum", "n", "img")}
+        old = {k: getattr(self, k) for k in ("x", "P", "t", "alive", "ids", "first", "last", "votes", "conf_sum", "n", "img", "box", "z")}
         self._alloc(2 * len(self.alive))
         for k, v in old.items():
             getattr(self, k)[: len(v)] = v
@@ -192,6 +240,248 @@ class GroundTracker:
         state = self.state(used)
         state.rows = rows
         return state
+
+    def track(self, t: float, cls: np.ndarray, conf: np.ndarray, en: np.ndarray, cov: np.ndarray,
+              xyxy: np.ndarray | None = None) -> GroundState:
+        """One frame of detections without image ids: associate them with the ground tracks, then update.
+
+        ByteTrack's stages, scored by Mahalanobis distance between each georeferenced detection and each
+        track's predicted position (so camera motion costs nothing: the pose already removed it):
+        1. confident detections (>= ``high_conf``) vs confirmed tracks, lost ones included (ids survive
+           occlusions and the camera panning away and back);
+        2. weak detections (>= ``low_conf``) vs confirmed tracks seen in the previous frame;
+        3. remaining confident detections vs tentative tracks; the rest >= ``new_track_conf`` start
+           tentative tracks. A tentative track missed in a frame is dropped.
+        With the detections' boxes (``xyxy``), a pair whose box does not overlap the track's last box
+        costs up to ``iou_weight`` more: tiny, slow objects (people at 80 m) keep to their own boxes.
+        Only confirmed tracks (``min_hits`` detections) are returned; ``state.rows`` index the input.
+        """
+        c = self.config
+        en = np.asarray(en, float).reshape(-1, 2)
+        cls, conf = np.asarray(cls, np.int64), np.asarray(conf, float)
+        cov = np.asarray(cov, float).reshape(-1, 2, 2).copy()
+        floor = c.min_meas_sigma_m ** 2
+        cov[:, 0, 0] = np.maximum(cov[:, 0, 0], floor)
+        cov[:, 1, 1] = np.maximum(cov[:, 1, 1], floor)
+        ok = np.isfinite(en).all(1) & np.isfinite(cov).all((1, 2))
+        self._boxes = None if xyxy is None else np.asarray(xyxy, float).reshape(-1, 4)
+        self._t_now = t
+        self._expire(t)
+        alive = np.flatnonzero(self.alive)
+        self._predict(alive, t)
+        confirmed = alive[self.n[alive] >= c.min_hits]
+        tentative = alive[self.n[alive] < c.min_hits]
+        slots = np.full(len(en), -1, np.int64)
+        high = ok & (conf >= c.high_conf)
+        low = ok & (conf >= c.low_conf) & ~high
+        seen = alive[self.last[alive] >= self._t_prev - 1e-6]  # tracks updated in the previous frame
+        recent = seen[self.n[seen] >= c.min_hits]
+        # the frame's common error is taken out for association only: removing it from the measurements
+        # themselves would make the tracks' own common error unobservable (measured: the reference wanders)
+        shifted = self._undo_frame_motion(np.flatnonzero(high), recent if len(recent) >= c.min_common else seen, en)
+        self._match(np.flatnonzero(high), confirmed, slots, cls, shifted, cov)
+        recent = np.setdiff1d(recent, slots[slots >= 0])
+        self._match(np.flatnonzero(low & (slots < 0)), recent, slots, cls, shifted, cov)
+        self._match(np.flatnonzero(high & (slots < 0)), tentative, slots, cls, shifted, cov)
+        missed = np.setdiff1d(tentative, slots[slots >= 0])
+        self.alive[missed] = False
+        new = np.flatnonzero(high & (slots < 0) & (conf >= c.new_track_conf))
+        if len(new) and self._boxes is not None and c.new_track_max_ios < 1.0:
+            new = self._distinct(new, np.flatnonzero(slots >= 0), cls, conf)
+        if len(new):
+            self._create(t, new, slots, en, cov)
+        rows = np.flatnonzero(slots >= 0)
+        used = slots[rows]
+        self._correct(used, en[rows], cov[rows])
+        if self._boxes is not None:
+            self.box[used] = self._boxes[rows]
+        self.z[used] = en[rows]
+        self.last[used] = t
+        self.n[used] += 1
+        np.add.at(self.votes, (used, cls[rows]), conf[rows])
+        self.conf_sum[used] += conf[rows]
+        used, kept = self._merge_duplicates(t, used)
+        used, rows = used[kept], rows[kept]
+        self._t_prev = t
+        report = self.n[used] >= c.min_hits
+        state = self.state(used[report])
+        state.rows = rows[report]
+        return state
+
+    def _distinct(self, new: np.ndarray, matched: np.ndarray, cls: np.ndarray, conf: np.ndarray) -> np.ndarray:
+        """The rows of ``new`` that may start tracks: not lying ``new_track_max_ios`` inside the box of a
+        detection that continued a track, nor inside a more confident new one of the same class group
+        (class-aware NMS keeps a car boxed also as a truck; tiny people get two boxes)."""
+        thr = self.config.new_track_max_ios
+        boxes = self._boxes
+        if len(matched):
+            new = new[_ios(boxes[new], boxes[matched]).max(1) < thr]
+        if len(new) < 2:
+            return new
+        new = new[np.argsort(-conf[new], kind="stable")]
+        clash = (_ios(boxes[new], boxes[new]) >= thr) & (_GROUP[cls[new]][:, None] == _GROUP[cls[new]][None, :])
+        keep = np.ones(len(new), bool)
+        for i in range(len(new)):  # greedy, most confident first (NMS); only clashing rows loop
+            if keep[i] and clash[i, i + 1:].any():
+                keep[i + 1:] &= ~clash[i, i + 1:]
+        return np.sort(new[keep])
+
+    def _merge_duplicates(self, t: float, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two tracks of one object, merged: a confirmed track within ``merge_m`` of a track updated now
+        that moves alike (``merge_mps``) is the same object when it was not updated in this frame (the
+        object's one detection went to each in turn), or when both were and their boxes lie inside each
+        other (``merge_ios``: the detector boxed the object twice, e.g. as car and as truck). The track
+        with more detections keeps its id and takes the fresh state; the other is dropped.
+
+        Returns ``used`` with merged slots replaced by the surviving ones, and a mask of the rows to keep
+        (a duplicate's row is not reported)."""
+        c = self.config
+        keep_rows = np.ones(len(used), bool)
+        if c.merge_m <= 0 or not len(used):
+            return used, keep_rows
+        other = np.flatnonzero(self.alive & (self.n >= c.min_hits))
+        d = self.x[used][:, None, :] - self.x[other][None, :, :]  # (U, O, 4)
+        same = (d[..., 0] ** 2 + d[..., 1] ** 2 < c.merge_m ** 2) & (d[..., 2] ** 2 + d[..., 3] ** 2 < c.merge_mps ** 2)
+        same &= used[:, None] != other[None, :]
+        same &= _GROUP[self.votes[used].argmax(1)][:, None] == _GROUP[self.votes[other].argmax(1)][None, :]
+        both = self.last[other] >= t
+        if same[:, both].any():  # both updated now: only if their boxes are one object's
+            sub = same[:, both]
+            ui, oi = np.nonzero(sub)
+            ios = np.diag(_ios(self.box[used[ui]], self.box[other[both][oi]])) if len(ui) else np.zeros(0)
+            sub[ui[ios < c.merge_ios], oi[ios < c.merge_ios]] = False
+            same[:, both] = sub
+        if not same.any():
+            return used, keep_rows
+        out = used.copy()
+        for u, o in zip(*np.nonzero(same)):  # few pairs per frame
+            a, b = out[u], other[o]
+            if a == b or not (self.alive[a] and self.alive[b]):
+                continue
+            b_rows = np.flatnonzero(out == b)  # b was updated in this frame too
+            older, younger = (b, a) if self.n[b] > self.n[a] else (a, b)
+            if older == b and not len(b_rows):  # the coasting older track takes the fresh state
+                for name in ("x", "P", "t", "last", "box", "z"):
+                    getattr(self, name)[b] = getattr(self, name)[a]
+                out[u] = b
+            elif older == b:
+                keep_rows[u] = False  # both updated: b keeps its own detection, a's is the duplicate
+            else:
+                keep_rows[b_rows] = False
+            self.n[older] += self.n[younger]
+            self.votes[older] += self.votes[younger]
+            self.conf_sum[older] += self.conf_sum[younger]
+            self.alive[younger] = False
+        return out, keep_rows
+
+    def _assoc_prediction(self, t: float, cand: np.ndarray, cov: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Where each candidate's next detection should be, and that prediction's covariance without the
+        detection's own (common-mode) georeferencing error: its last measurement moved on by its velocity.
+
+        Measurement to measurement, as image trackers compare box to box: the shared telemetry error
+        cancels between frames (up to the frame's common offset, estimated apart), so the gate is the size
+        of the detection jitter (``assoc_sigma_m``) plus the velocity's uncertainty over the gap, not the
+        whole georeferencing error. ``assoc_sigma_m`` <= 0: the Kalman prediction and ``P + cov``.
+        """
+        c = self.config
+        if c.assoc_sigma_m <= 0:
+            return self.x[cand, :2], self.P[cand, :2, :2]
+        dt = np.maximum(t - self.last[cand], 0.0)
+        pred = self.z[cand] + self.x[cand, 2:] * dt[:, None]
+        S = self.P[cand, 2:, 2:] * (dt * dt)[:, None, None]
+        extra = 2.0 * c.assoc_sigma_m ** 2 + c.accel_noise * dt ** 3 / 3.0
+        S[:, 0, 0] += extra
+        S[:, 1, 1] += extra
+        return pred, S
+
+    def _undo_frame_motion(self, rows: np.ndarray, cand: np.ndarray, en: np.ndarray) -> np.ndarray:
+        """The detections with this frame's common georeferencing error taken out: first the translation
+        (``_common_offset``), then, with at least ``min_affine`` clear pairs, a 2-D affine fit of the
+        detections onto their tracks' predictions (a yaw error rotates the ground picture about the
+        camera, a pitch error stretches it: far objects move more than near ones), as BoT-SORT's GMC fits
+        an affine in the image. Sets ``self.offset`` and ``self.motion`` (the 2x2 part)."""
+        c = self.config
+        self.offset = self._common_offset(rows, cand, en)
+        self.motion = np.eye(2)
+        out = en - self.offset
+        if c.min_affine <= 0 or len(rows) < c.min_affine or len(cand) < c.min_affine:
+            return out
+        pred, _ = self._assoc_prediction(self._t_now, cand)
+        z = out[rows]
+        r2 = ((z[:, None, :] - pred[None, :, :]) ** 2).sum(-1)
+        best = r2.argmin(1)
+        pair = (r2[np.arange(len(rows)), best] < 1.0) & (r2.argmin(0)[best] == np.arange(len(rows)))
+        if pair.sum() < c.min_affine:
+            return out
+        p, q = pred[best[pair]], en[rows[pair]]  # q ~ M (p - centre) + t
+        centre = p.mean(0)
+        X = np.column_stack([p - centre, np.ones(len(p))])
+        for _ in range(2):  # fit, drop pairs more than 0.5 m off the fit, fit again
+            sol, *_ = np.linalg.lstsq(X, q, rcond=None)
+            resid = np.hypot(*(X @ sol - q).T)
+            inl = resid < max(0.5, 2.0 * np.median(resid))
+            if inl.sum() < c.min_affine:
+                return out
+            X, q = X[inl], q[inl]
+        M, t0 = sol[:2].T, sol[2]
+        if np.abs(M - np.eye(2)).max() > 0.1:  # more than ~6 deg or 10 %: not telemetry jitter, keep the shift
+            return out
+        self.motion = M
+        return (en - t0) @ np.linalg.inv(M).T + centre
+
+    def _common_offset(self, rows: np.ndarray, cand: np.ndarray, en: np.ndarray) -> np.ndarray:
+        """The georeferencing error this frame shares with all its detections (attitude/position noise of the
+        telemetry; the ground analogue of BoT-SORT's camera-motion compensation).
+
+        Every detection-prediction displacement shorter than ``max_common_m`` votes in a 2-D histogram
+        (0.25 m cells, 3x3 smoothing); the offset is the median of the votes within 0.5 m of the peak,
+        used when at least ``min_common`` agree. A mode, not a nearest-neighbour median: in a crowd
+        tighter than twice the jitter, nearest neighbours pair with the wrong person (aliasing).
+        """
+        c = self.config
+        if c.min_common <= 0 or len(rows) < c.min_common or len(cand) < c.min_common:
+            return np.zeros(2)
+        pred, _ = self._assoc_prediction(self._t_now, cand)
+        d = en[rows][:, None, :] - pred[None, :, :]
+        d = d[d[..., 0] ** 2 + d[..., 1] ** 2 < c.max_common_m ** 2]  # (P, 2) votes
+        if len(d) < c.min_common:
+            return np.zeros(2)
+        cell = 0.25
+        n = int(np.ceil(c.max_common_m / cell)) * 2 + 1
+        idx = np.clip(np.floor(d / cell).astype(np.int64) + n // 2, 0, n - 1)
+        hist = np.bincount(idx[:, 0] * n + idx[:, 1], minlength=n * n).reshape(n, n).astype(float)
+        padded = np.pad(hist, 1)
+        smooth = sum(padded[1 + a:1 + a + n, 1 + b:1 + b + n] for a in (-1, 0, 1) for b in (-1, 0, 1))
+        pe, pn = np.unravel_index(int(smooth.argmax()), smooth.shape)
+        peak = (np.array([pe, pn]) - n // 2 + 0.5) * cell
+        near = np.hypot(*(d - peak).T) < 0.5
+        if near.sum() < c.min_common:
+            return np.zeros(2)
+        return np.median(d[near], axis=0)
+
+    def _match(self, rows: np.ndarray, cand: np.ndarray, slots: np.ndarray, cls: np.ndarray, en: np.ndarray,
+               cov: np.ndarray) -> None:
+        """Assign detection rows to candidate slots (already predicted to this frame): class group, distance
+        and chi-square gates, minimum total Mahalanobis cost; writes ``slots[row] = slot``."""
+        if not len(rows) or not len(cand):
+            return
+        c = self.config
+        pred, S_pred = self._assoc_prediction(self._t_now, cand)
+        d = en[rows][:, None, :] - pred[None, :, :]  # (R, C, 2)
+        near = d[..., 0] ** 2 + d[..., 1] ** 2 < c.max_assoc_m ** 2
+        near &= _GROUP[cls[rows]][:, None] == _GROUP[self.votes[cand].argmax(1)][None, :]
+        ri, ci = np.nonzero(near)
+        if not len(ri):
+            return
+        dd = d[ri, ci]
+        S = S_pred[ci] + (cov[rows[ri]] if c.assoc_sigma_m <= 0 else 0.0)
+        m2 = np.einsum("ki,kij,kj->k", dd, inv2(S), dd)
+        cost = np.where(m2 < c.assoc_chi2, m2, np.inf)
+        if self._boxes is not None and c.iou_weight > 0:
+            iou = np.nan_to_num(pair_iou(self._boxes[rows[ri]], self.box[cand[ci]]))
+            cost = cost + c.iou_weight * (1.0 - iou)
+        r, k = assign_pairs(ri, ci, cost, (c.assoc_chi2 + c.iou_weight) / 2.0)
+        slots[rows[r]] = cand[k]
 
     def _expire(self, t: float) -> None:
         dead = self.alive & (t - self.last > self.config.max_lost_s)
