@@ -244,7 +244,10 @@ def make_detector(config: DetectorConfig | None = None, **overrides) -> Detector
     if backend == "auto":
         import importlib.util  # noqa: PLC0415
 
-        no_torch = importlib.util.find_spec("torch") is None
+        try:
+            no_torch = importlib.util.find_spec("torch") is None
+        except (ImportError, ValueError):  # a broken or deliberately blocked torch counts as none
+            no_torch = True
         backend = "onnx" if str(config.model).endswith(".onnx") or no_torch else "torch"
     if backend == "torch":
         return UltralyticsDetector(config, device=os.environ.get("AEROPATROL_DEVICE", "cpu"))
