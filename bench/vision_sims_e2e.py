@@ -74,7 +74,9 @@ def main() -> None:
     parser.add_argument("--association", choices=("ground", "image"), default="ground",
                         help="track association: on the ground (default) or ultralytics' BoT-SORT in the image")
     parser.add_argument("--conf", type=float, default=0.25, help="detector confidence threshold")
-    parser.add_argument("--nms-iou", type=float, default=0.0, help="re-run NMS at this IoU on cached detections")
+    parser.add_argument("--det-iou", type=float, default=0.5, help="the detector's NMS IoU")
+    parser.add_argument("--nms-iou", type=float, default=0.0,
+                        help="re-run a stricter NMS at this IoU over the detections (e.g. on a cache made at 0.7)")
     parser.add_argument("--cache", default=None,
                         help="keep the model's detections here (npz per run) and reuse them: re-score tracking quickly")
     parser.add_argument("--oracle", action="store_true",
@@ -112,7 +114,7 @@ def main() -> None:
     flight = Flight(town, args.alt, args.pitch, (0.0, -120.0 - look), args.seed)
     model = args.model or default_model()
     cache_conf = 0.1  # a cache holds every detection down to this; runs filter it to --conf
-    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=args.imgsz,
+    detector = make_detector(DetectorConfig(model=model, backend="torch", imgsz=args.imgsz, iou=args.det_iou,
                                             conf=min(args.conf, cache_conf) if args.cache else args.conf))
     imgsz = detector.imgsz
     detector.warmup((720, 1280))
@@ -127,7 +129,7 @@ def main() -> None:
     cache_file = None
     cached: dict[str, np.ndarray] = {}
     if args.cache and not args.oracle:
-        key = f"{Path(model).stem}_{imgsz}_c{min(args.conf, cache_conf):g}_s{args.seed}_a{args.alt:g}_p{args.pitch:g}_f{args.fps:g}_t{seconds:g}"
+        key = f"{Path(model).stem}_{imgsz}_c{min(args.conf, cache_conf):g}_n{args.det_iou:g}_s{args.seed}_a{args.alt:g}_p{args.pitch:g}_f{args.fps:g}_t{seconds:g}"
         cache_file = Path(args.cache) / f"{key}.npz"
         if cache_file.exists():
             cached = dict(np.load(cache_file))

@@ -411,9 +411,11 @@ class GroundTracker:
         self.offset, ri, ci, pred = self._common_offset(rows, cand, en)
         self.motion = np.eye(2)
         out = en - self.offset
-        if c.min_affine <= 0 or len(ri) < c.min_affine:
+        if c.min_affine <= 0 or not len(ri):  # no offset found: no affine either
             return out
-        # the pairs that voted for the offset, where neither side has another such pair
+        # pairs within 1 m once shifted (far objects move more under a rotation than the mode's 0.5 m),
+        # where neither side has another such pair
+        ri, ci = near_pairs(out[rows], pred, 1.0)
         _, r_inv, r_cnt = np.unique(ri, return_inverse=True, return_counts=True)
         _, c_inv, c_cnt = np.unique(ci, return_inverse=True, return_counts=True)
         pair = (r_cnt[r_inv] == 1) & (c_cnt[c_inv] == 1)
