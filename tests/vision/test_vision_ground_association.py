@@ -163,3 +163,19 @@ def test_confirmation_low_confidence_and_class_groups():
     nan = tracker.track(2.4, np.zeros(2, int), np.full(2, 0.9), np.array([[np.nan, 0.0], [5.0, 5.0]]),
                         np.broadcast_to(np.eye(2) * 0.25, (2, 2, 2)).copy())
     assert nan.rows.tolist() == [1] and nan.track_id.tolist() == [car]
+
+
+def test_duplicate_tracks_merge_when_enabled():
+    """Two confirmed tracks on one object (a car boxed also as a truck, both updated every frame) become
+    one when merging is on; with it off (the default) both stay."""
+    cov = np.broadcast_to(np.eye(2) * 0.09, (2, 2, 2)).copy()
+    boxes = np.array([[100.0, 100.0, 140.0, 120.0], [101.0, 100.0, 141.0, 121.0]])
+    counts = {}
+    for merge in (0.0, 0.6):
+        tracker = GroundTracker(GroundConfig(merge_m=merge, new_track_max_ios=1.0))
+        for k in range(6):
+            en = np.array([[10.0 + k, 0.0], [10.1 + k, 0.05]])
+            state = tracker.track(k * 0.1, np.array([0, 1]), np.array([0.9, 0.8]), en, cov, boxes + [k, 0, k, 0])
+        counts[merge] = (len(tracker), len(state.track_id))
+    assert counts[0.0] == (2, 2)
+    assert counts[0.6][1] == 1  # one reported (the duplicate box may restart a tentative track each frame)
