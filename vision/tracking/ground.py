@@ -100,7 +100,7 @@ class GroundConfig:
     merge_ios: float = 0.7  # two tracks both updated now merge only when their boxes lie this much inside each other
     merge_ios_coasting: float = 0.5  # and a coasting one when its last box lies this much inside the fresh one
     min_affine: int = 8  # pairs needed to fit the frame's affine (rotation/scale) error as well (0: off)
-    min_common: int = 3  # pairs needed to estimate the frame's common georeferencing offset (0 pairs: off)
+    min_common: int = 6  # pairs needed to estimate the frame's common georeferencing offset (0 pairs: off)
     max_common_m: float = 3.0  # detection-prediction pairs farther apart than this do not vote on it
 
 
