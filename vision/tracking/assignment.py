@@ -19,12 +19,12 @@ def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched
     rows, cols, cost = rows[keep], cols[keep], cost[keep]
     if not len(rows):
         return rows, cols
-    ur, r_idx, r_cnt = np.unique(rows, return_inverse=True, return_counts=True)
-    uc, c_idx, c_cnt = np.unique(cols, return_inverse=True, return_counts=True)
-    alone = (r_cnt[r_idx] == 1) & (c_cnt[c_idx] == 1)
+    alone = (np.bincount(rows)[rows] == 1) & (np.bincount(cols)[cols] == 1)  # ids are non-negative ints
     out_r, out_c = [rows[alone]], [cols[alone]]
     rest = ~alone
     if rest.any():
+        ur, r_idx = np.unique(rows, return_inverse=True)
+        uc, c_idx = np.unique(cols, return_inverse=True)
         br, bri = np.unique(r_idx[rest], return_inverse=True)
         bc, bci = np.unique(c_idx[rest], return_inverse=True)
         nr, nc = len(br), len(bc)

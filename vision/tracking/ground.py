@@ -156,6 +156,7 @@ class GroundTracker:
         self._next_id = 1
         self._boxes: np.ndarray | None = None  # the current ``track`` frame's detection boxes
         self._t_now = 0.0  # the current ``track`` frame's time
+        self._pred_t: float | None = None  # the frame time ``_pred_slot``/``_S_slot`` were computed for
         self._t_prev = -np.inf  # time of the previous ``track`` frame
         self.offset = np.zeros(2)  # the last frame's common offset of fixes from predictions (m, east/north)
         self.motion = np.eye(2)  # and the linear part of its affine fit
@@ -291,6 +292,7 @@ class GroundTracker:
         self._expire(t)
         alive = np.flatnonzero(self.alive)
         self._predict(alive, t)
+        self._frame_pairs(t, alive, en, ok)
         confirmed = alive[self.n[alive] >= c.min_hits]
         tentative = alive[self.n[alive] < c.min_hits]
         slots = np.full(len(en), -1, np.int64)
@@ -320,7 +322,7 @@ class GroundTracker:
         self.z[used] = en[rows]
         self.last[used] = t
         self.n[used] += 1
-        np.add.at(self.votes, (used, cls[rows]), conf[rows])
+        self.votes[used, cls[rows]] += conf[rows]  # one row per slot: plain fancy indexing adds correctly
         self.conf_sum[used] += conf[rows]
         used, kept = self._merge_duplicates(t, used)
         used, rows = used[kept], rows[kept]
@@ -395,6 +397,33 @@ class GroundTracker:
             self.alive[younger] = False
         return out, keep_rows
 
+    def _frame_pairs(self, t: float, alive: np.ndarray, en: np.ndarray, ok: np.ndarray) -> None:
+        """Once per frame: every track's association prediction, and one KD-tree search for all (detection,
+        track) pairs that any stage could consider (within ``max_assoc_m + max_common_m + 1`` m), which
+        ``_pairs`` then filters per stage instead of searching again."""
+        c = self.config
+        self._pred_slot = np.zeros((len(self.alive), 2))
+        self._S_slot = np.zeros((len(self.alive), 2, 2))
+        self._pred_t = None  # (the prediction below is computed afresh)
+        self._pred_slot[alive], self._S_slot[alive] = self._assoc_prediction(t, alive)
+        self._pred_t = t
+        rows = np.flatnonzero(ok)
+        pr, ps = near_pairs(en[rows], self._pred_slot[alive], c.max_assoc_m + c.max_common_m + 1.0)
+        self._pair_rows, self._pair_slots = rows[pr], alive[ps]
+
+    def _pairs(self, rows: np.ndarray, cand: np.ndarray, pts: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (i, j) with |pts[rows[i]] - prediction of cand[j]| < radius, from this frame's pair set."""
+        row_pos = np.full(len(pts), -1)
+        row_pos[rows] = np.arange(len(rows))
+        cand_pos = np.full(len(self.alive), -1)
+        cand_pos[cand] = np.arange(len(cand))
+        rp, cp = row_pos[self._pair_rows], cand_pos[self._pair_slots]
+        m = (rp >= 0) & (cp >= 0)
+        rp, cp = rp[m], cp[m]
+        d = pts[rows[rp]] - self._pred_slot[cand[cp]]
+        near = d[:, 0] ** 2 + d[:, 1] ** 2 < radius ** 2
+        return rp[near], cp[near]
+
     def _assoc_prediction(self, t: float, cand: np.ndarray, cov: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Where each candidate's next detection should be, and that prediction's covariance without the
         detection's own (common-mode) georeferencing error: its last measurement moved on by its velocity.
@@ -405,6 +434,8 @@ class GroundTracker:
         whole georeferencing error. ``assoc_sigma_m`` <= 0: the Kalman prediction and ``P + cov``.
         """
         c = self.config
+        if self._pred_t == t:  # computed for every track at the start of this frame
+            return self._pred_slot[cand], self._S_slot[cand]
         if c.assoc_sigma_m <= 0:
             return self.x[cand, :2], self.P[cand, :2, :2]
         dt = np.maximum(t - self.last[cand], 0.0)
@@ -429,10 +460,8 @@ class GroundTracker:
             return out
         # pairs within 1 m once shifted (far objects move more under a rotation than the mode's 0.5 m),
         # where neither side has another such pair
-        ri, ci = near_pairs(out[rows], pred, 1.0)
-        _, r_inv, r_cnt = np.unique(ri, return_inverse=True, return_counts=True)
-        _, c_inv, c_cnt = np.unique(ci, return_inverse=True, return_counts=True)
-        pair = (r_cnt[r_inv] == 1) & (c_cnt[c_inv] == 1)
+        ri, ci = self._pairs(rows, cand, out, 1.0)
+        pair = (np.bincount(ri)[ri] == 1) & (np.bincount(ci)[ci] == 1)
         if pair.sum() < c.min_affine:
             return out
         p, q = pred[ci[pair]], en[rows[ri[pair]]]  # q ~ M (p - centre) + t
@@ -467,7 +496,7 @@ class GroundTracker:
         if c.min_common <= 0 or len(rows) < c.min_common or len(cand) < c.min_common:
             return np.zeros(2), none, none, np.zeros((0, 2))
         pred, _ = self._assoc_prediction(self._t_now, cand)
-        ri, ci = near_pairs(en[rows], pred, c.max_common_m)
+        ri, ci = self._pairs(rows, cand, en, c.max_common_m)
         d = en[rows[ri]] - pred[ci]  # (P, 2) votes
         if len(d) < c.min_common:
             return np.zeros(2), none, none, pred
@@ -492,7 +521,7 @@ class GroundTracker:
             return
         c = self.config
         pred, S_pred = self._assoc_prediction(self._t_now, cand)
-        ri, ci = near_pairs(en[rows], pred, c.max_assoc_m)
+        ri, ci = self._pairs(rows, cand, en, c.max_assoc_m)
         ok = _GROUP[cls[rows[ri]]] == _GROUP[self.votes[cand[ci]].argmax(1)]
         ri, ci = ri[ok], ci[ok]
         if not len(ri):
