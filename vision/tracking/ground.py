@@ -424,7 +424,7 @@ class GroundTracker:
         near = d[:, 0] ** 2 + d[:, 1] ** 2 < radius ** 2
         return rp[near], cp[near]
 
-    def _assoc_prediction(self, t: float, cand: np.ndarray, cov: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _assoc_prediction(self, t: float, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each candidate's next detection should be, and that prediction's covariance without the
         detection's own (common-mode) georeferencing error: its last measurement moved on by its velocity.
 
