@@ -1,9 +1,11 @@
 """Each track's state on the GROUND: a constant-velocity Kalman filter in local ENU metres, vectorised.
 
-Measurements are georeferenced contact points with their covariance from ``geo``. Image track ids map
-to ground tracks; an image id the tracker has never seen (after an occlusion, or the camera panning
-away and back) is first offered to the lost ground tracks of a compatible class, gated by Mahalanobis
-distance and assigned optimally (scipy's linear_sum_assignment), so the ground id survives.
+Measurements are georeferenced contact points with their covariance from ``geo``. Two ways in:
+``track`` associates the detections with the ground tracks itself (the default: ByteTrack's stages on
+the ground, with the frame's common georeferencing error estimated and taken out; docs/vision.md), and
+``update`` takes image track ids from an image tracker, mapping them to ground tracks; there an image id
+never seen before (after an occlusion, or the camera panning away and back) is first offered to the lost
+ground tracks of a compatible class, gated by Mahalanobis distance and assigned optimally.
 """
 from __future__ import annotations
 
