@@ -184,8 +184,6 @@ def main() -> None:
                 keep = sv.box_non_max_suppression(np.column_stack([given.xyxy, given.conf, given.cls]), args.nms_iou)
                 given = given[keep]
         result = pipeline.process(Frame(image, t, k), detections=given)
-        if os.environ.get("AEROPATROL_E2E_DEBUG"):
-            print(k, "offset", np.round(pipeline.ground.offset, 2), "updates", len(result.updates), "pose", result.pose is not None, "alive", len(pipeline.ground))
         gts.append(gt)
         preds.append(FramePrediction(k, result.detections, result.updates))
         if args.slice_every and not args.oracle and k % args.slice_every == 0:

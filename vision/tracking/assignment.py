@@ -23,10 +23,8 @@ def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched
     out_r, out_c = [rows[alone]], [cols[alone]]
     rest = ~alone
     if rest.any():
-        ur, r_idx = np.unique(rows, return_inverse=True)
-        uc, c_idx = np.unique(cols, return_inverse=True)
-        br, bri = np.unique(r_idx[rest], return_inverse=True)
-        bc, bci = np.unique(c_idx[rest], return_inverse=True)
+        br, bri = np.unique(rows[rest], return_inverse=True)  # the block's row and column ids
+        bc, bci = np.unique(cols[rest], return_inverse=True)
         nr, nc = len(br), len(bc)
         # square block: [real costs | row-unmatched diagonal] over [column-unmatched diagonal | zeros]
         big = 1e12
@@ -39,6 +37,6 @@ def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched
         real = (ri < nr) & (ci < nc)
         ri, ci = ri[real], ci[real]
         ok = block[ri, ci] < big
-        out_r.append(ur[br[ri[ok]]])
-        out_c.append(uc[bc[ci[ok]]])
+        out_r.append(br[ri[ok]])
+        out_c.append(bc[ci[ok]])
     return np.concatenate(out_r), np.concatenate(out_c)

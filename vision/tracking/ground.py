@@ -51,24 +51,27 @@ def _ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.nan_to_num(inter / np.minimum(area_a[:, None], area_b[None, :]))
 
 
-def _ios_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over the smaller box of pairs a[k], b[k] (NaN where a box is unknown)."""
+def _pair_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersection area and the two areas of box pairs a[k], b[k] (xyxy)."""
     w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
     h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    small = np.minimum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None), area_a, area_b
+
+
+def _ios_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over the smaller box of pairs a[k], b[k] (NaN where a box is unknown)."""
+    inter, area_a, area_b = _pair_overlap(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / small
+        return inter / np.minimum(area_a, area_b)
 
 
 def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of box pairs a[k], b[k] (xyxy), NaN where b is unknown."""
-    w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    inter, area_a, area_b = _pair_overlap(a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / union
+        return inter / (area_a + area_b - inter)
 
 
 @dataclass
@@ -157,8 +160,8 @@ class GroundTracker:
         self._id_map = np.full(1024, -1, np.int64)  # image track id -> slot (ultralytics ids are small ints)
         self._next_id = 1
         self._boxes: np.ndarray | None = None  # the current ``track`` frame's detection boxes
-        self._t_now = 0.0  # the current ``track`` frame's time
-        self._pred_t: float | None = None  # the frame time ``_pred_slot``/``_S_slot`` were computed for
+        self._pred_slot = np.zeros((0, 2))  # per slot: this frame's association prediction (``_frame_pairs``)
+        self._S_slot = np.zeros((0, 2, 2))  # and its covariance
         self._t_prev = -np.inf  # time of the previous ``track`` frame
         self.offset = np.zeros(2)  # the last frame's common offset of fixes from predictions (m, east/north)
         self.motion = np.eye(2)  # and the linear part of its affine fit
@@ -290,7 +293,6 @@ class GroundTracker:
         cov[:, 1, 1] = np.maximum(cov[:, 1, 1], floor)
         ok = np.isfinite(en).all(1) & np.isfinite(cov).all((1, 2))
         self._boxes = None if xyxy is None else np.asarray(xyxy, float).reshape(-1, 4)
-        self._t_now = t
         self._expire(t)
         alive = np.flatnonzero(self.alive)
         self._predict(alive, t)
@@ -406,9 +408,7 @@ class GroundTracker:
         c = self.config
         self._pred_slot = np.zeros((len(self.alive), 2))
         self._S_slot = np.zeros((len(self.alive), 2, 2))
-        self._pred_t = None  # (the prediction below is computed afresh)
         self._pred_slot[alive], self._S_slot[alive] = self._assoc_prediction(t, alive)
-        self._pred_t = t
         rows = np.flatnonzero(ok)
         pr, ps = near_pairs(en[rows], self._pred_slot[alive], c.max_assoc_m + c.max_common_m + 1.0)
         self._pair_rows, self._pair_slots = rows[pr], alive[ps]
@@ -436,8 +436,6 @@ class GroundTracker:
         whole georeferencing error. ``assoc_sigma_m`` <= 0: the Kalman prediction and ``P + cov``.
         """
         c = self.config
-        if self._pred_t == t:  # computed for every track at the start of this frame
-            return self._pred_slot[cand], self._S_slot[cand]
         if c.assoc_sigma_m <= 0:
             return self.x[cand, :2], self.P[cand, :2, :2]
         dt = np.maximum(t - self.last[cand], 0.0)
@@ -497,7 +495,7 @@ class GroundTracker:
         none = np.zeros(0, np.int64)
         if c.min_common <= 0 or len(rows) < c.min_common or len(cand) < c.min_common:
             return np.zeros(2), none, none, np.zeros((0, 2))
-        pred, _ = self._assoc_prediction(self._t_now, cand)
+        pred = self._pred_slot[cand]
         ri, ci = self._pairs(rows, cand, en, c.max_common_m)
         d = en[rows[ri]] - pred[ci]  # (P, 2) votes
         if len(d) < c.min_common:
@@ -522,7 +520,7 @@ class GroundTracker:
         if not len(rows) or not len(cand):
             return
         c = self.config
-        pred, S_pred = self._assoc_prediction(self._t_now, cand)
+        pred, S_pred = self._pred_slot[cand], self._S_slot[cand]
         ri, ci = self._pairs(rows, cand, en, c.max_assoc_m)
         ok = _GROUP[cls[rows[ri]]] == _GROUP[self.votes[cand[ci]].argmax(1)]
         ri, ci = ri[ok], ci[ok]
