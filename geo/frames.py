@@ -48,12 +48,18 @@ class LocalFrame:
 
     def to_enu(self, lat: ArrayLike, lon: ArrayLike, alt: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """WGS84 degrees + metres -> (east, north, up) metres in this frame."""
+        if np.ndim(lat) == np.ndim(lon) == np.ndim(alt) == 0:  # one point: PROJ's scalar path, 10x faster
+            e, n, u = self._to_enu.transform(float(lat), float(lon), float(alt))
+            return np.asarray(e), np.asarray(n), np.asarray(u)
         lat, lon, alt = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lat, lon, alt)))
         e, n, u = self._to_enu.transform(lat, lon, alt)
         return np.asarray(e), np.asarray(n), np.asarray(u)
 
     def to_wgs84(self, east: ArrayLike, north: ArrayLike, up: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(east, north, up) metres in this frame -> WGS84 (lat, lon) degrees and alt metres."""
+        if np.ndim(east) == np.ndim(north) == np.ndim(up) == 0:
+            lat, lon, alt = self._to_enu.transform(float(east), float(north), float(up), direction="INVERSE")
+            return np.asarray(lat), np.asarray(lon), np.asarray(alt)
         e, n, u = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (east, north, up)))
         lat, lon, alt = self._to_enu.transform(e, n, u, direction="INVERSE")
         return np.asarray(lat), np.asarray(lon), np.asarray(alt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -50,22 +51,39 @@ class NoGroundIntersection(ValueError):
 
 @dataclass(frozen=True)
 class GroundPoints:
-    """Ground points for N pixels: WGS84 position, DRMS sigma (m), ENU covariance, validity and reason."""
+    """Ground points for N pixels in the local ENU frame the cast ran in, with DRMS sigma (m), ENU covariance,
+    validity and reason; WGS84 on first use (a caller working in that frame skips the conversion)."""
 
-    lat: np.ndarray
-    lon: np.ndarray
-    alt: np.ndarray
+    enu: np.ndarray  # (N, 3) east, north, up in ``frame`` (m), NaN where invalid
+    camera_enu: np.ndarray  # (3,) the camera there
+    frame: LocalFrame
     sigma_m: np.ndarray
     cov_en: np.ndarray  # (N, 3): var_east, var_north, cov_east_north (m^2)
     valid: np.ndarray
     reason: np.ndarray
-    #: the same points in the local ENU frame the cast ran in (N, 3), and the camera there (3,): callers
-    #: that work in that frame skip a WGS84 round trip
-    enu: np.ndarray | None = None
-    camera_enu: np.ndarray | None = None
+
+    @cached_property
+    def _wgs84(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lat, lon, alt = self.frame.to_wgs84(self.enu[:, 0], self.enu[:, 1], self.enu[:, 2])
+        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(alt, float)
+
+    @property
+    def lat(self) -> np.ndarray:
+        """Latitude (deg), NaN where invalid."""
+        return self._wgs84[0]
+
+    @property
+    def lon(self) -> np.ndarray:
+        """Longitude (deg)."""
+        return self._wgs84[1]
+
+    @property
+    def alt(self) -> np.ndarray:
+        """Altitude (m AMSL, WGS84 ellipsoidal like the frame's)."""
+        return self._wgs84[2]
 
     def __len__(self) -> int:
-        return int(self.lat.size)
+        return int(self.valid.size)
 
 
 @dataclass(frozen=True)
@@ -163,10 +181,9 @@ def pixel_to_ground(pose: PoseSample, camera: CameraModel, px: np.ndarray, groun
     valid = reason == Reason.OK
     t = np.where(valid, t, np.nan)
     p = cam.position + t[:, None] * d
-    lat, lon, alt = frame.to_wgs84(p[:, 0], p[:, 1], p[:, 2])
     cov = _covariance(d, t, pose.sigma)
     sigma_m = np.sqrt(cov[:, 0] + cov[:, 1])
-    return GroundPoints(lat, lon, alt, sigma_m, cov, valid, reason, p, cam.position)
+    return GroundPoints(p, cam.position, frame, sigma_m, cov, valid, reason)
 
 
 def _cast_on_dem(cam: CameraPoseENU, d: np.ndarray, dem: DEM, frame: LocalFrame, radius: float,

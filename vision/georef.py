@@ -34,13 +34,13 @@ class GroundFixes:
     cov: np.ndarray  # (M, 2, 2)
     sigma_m: np.ndarray
     valid: np.ndarray
-    alt: np.ndarray  # ground altitude under each object (m AMSL)
+    up: np.ndarray  # (M,) height of the ground under each object in the frame (m), NaN where invalid
     frame: LocalFrame
 
     @cached_property
-    def _wgs84(self) -> tuple[np.ndarray, np.ndarray]:
-        lat, lon, _ = self.frame.to_wgs84(self.en[:, 0], self.en[:, 1], self.alt - self.frame.alt)
-        return np.asarray(lat), np.asarray(lon)
+    def _wgs84(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lat, lon, alt = self.frame.to_wgs84(self.en[:, 0], self.en[:, 1], self.up)
+        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(alt, float)
 
     @property
     def lat(self) -> np.ndarray:
@@ -51,6 +51,11 @@ class GroundFixes:
     def lon(self) -> np.ndarray:
         """Longitude (deg) of each fix."""
         return self._wgs84[1]
+
+    @property
+    def alt(self) -> np.ndarray:
+        """Altitude (m AMSL) of the ground under each fix."""
+        return self._wgs84[2]
 
 
 class _Raised:
@@ -120,7 +125,7 @@ class Georeferencer:
         nan = ~valid
         e[nan] = n[nan] = np.nan
         return GroundFixes(np.column_stack([e, n]), cov, np.where(valid, g.sigma_m * s, np.nan), valid,
-                           np.where(valid, g.alt, np.nan), self.frame)
+                           np.where(valid, u, np.nan), self.frame)
 
     def gsd_m(self, pose: PoseSample) -> float:
         """Ground sample distance (m/pixel) at the image centre (inf when it sees no ground)."""

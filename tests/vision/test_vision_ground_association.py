@@ -126,7 +126,7 @@ def test_common_offset_is_estimated_and_makes_a_tight_crowd_trackable():
     changes_off, _, _ = identity_changes(without, frames)
     assert changes == 0 and len(set(first.values())) == 36
     assert changes_off > 5, changes_off  # the shared error alone swaps neighbours without the estimate
-    assert np.hypot(*with_offset.offset) < 3.0
+    assert np.hypot(*with_offset.frame_motion.offset) < 3.0
 
 
 def test_identities_survive_a_gap_and_lost_tracks_expire():

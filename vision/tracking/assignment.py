@@ -6,6 +6,15 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 
+def _compact(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of non-negative ints and each one's index among them (np.unique with
+    ``return_inverse``, by counting: ids here are small, and np.unique's sort costs more at these sizes)."""
+    distinct = np.flatnonzero(np.bincount(ids))
+    index = np.zeros(distinct[-1] + 1, np.int64)
+    index[distinct] = np.arange(len(distinct))
+    return distinct, index[ids]
+
+
 def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched_cost: float) -> tuple[np.ndarray, np.ndarray]:
     """Minimum-cost matching over candidate pairs ``(rows[k], cols[k])`` with ``cost[k]``.
 
@@ -23,8 +32,8 @@ def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched
     out_r, out_c = [rows[alone]], [cols[alone]]
     rest = ~alone
     if rest.any():
-        br, bri = np.unique(rows[rest], return_inverse=True)  # the block's row and column ids
-        bc, bci = np.unique(cols[rest], return_inverse=True)
+        br, bri = _compact(rows[rest])  # the block's row and column ids, and each pair's index in them
+        bc, bci = _compact(cols[rest])
         nr, nc = len(br), len(bc)
         # square block: [real costs | row-unmatched diagonal] over [column-unmatched diagonal | zeros]
         big = 1e12

@@ -17,6 +17,8 @@ from scipy.spatial import cKDTree
 
 from vision.classes import CLASSES
 from vision.tracking.assignment import assign_pairs
+from vision.tracking.frame_motion import FrameMotion, estimate_frame_motion
+from vision.tracking.pairs import ios_matrix, near_pairs, pair_ios, pair_iou
 
 #: Classes that may be confused with each other by the detector (re-association across them is allowed).
 _GROUP = np.array([0, 0, 0, 1, 1, 2])  # car/truck/bus | motorcycle/bicycle | person
@@ -30,48 +32,6 @@ def inv2(m: np.ndarray) -> np.ndarray:
     out = np.empty_like(m)
     out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1] = d / det, -b / det, -c / det, a / det
     return out
-
-
-def near_pairs(a: np.ndarray, b: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i, j) with |a[i] - b[j]| < radius (2-D points), by KD-tree: O(n log n), not n x m."""
-    if not len(a) or not len(b):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sdm = cKDTree(a).sparse_distance_matrix(cKDTree(b), radius, output_type="ndarray")
-    return sdm["i"].astype(np.int64), sdm["j"].astype(np.int64)
-
-
-def _ios(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) intersection over the smaller box of every pair (xyxy)."""
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num(inter / np.minimum(area_a[:, None], area_b[None, :]))
-
-
-def _pair_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersection area and the two areas of box pairs a[k], b[k] (xyxy)."""
-    w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return np.clip(w, 0, None) * np.clip(h, 0, None), area_a, area_b
-
-
-def _ios_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over the smaller box of pairs a[k], b[k] (NaN where a box is unknown)."""
-    inter, area_a, area_b = _pair_overlap(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / np.minimum(area_a, area_b)
-
-
-def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of box pairs a[k], b[k] (xyxy), NaN where b is unknown."""
-    inter, area_a, area_b = _pair_overlap(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return inter / (area_a + area_b - inter)
 
 
 @dataclass
@@ -107,6 +67,7 @@ class GroundConfig:
     min_affine: int = 8  # pairs needed to fit the frame's affine (rotation/scale) error as well (0: off)
     min_common: int = 6  # pairs needed to estimate the frame's common georeferencing offset (0 pairs: off)
     max_common_m: float = 3.0  # detection-prediction pairs farther apart than this do not vote on it
+    max_voters: int = 64  # at most this many confident detections (evenly strided) vote on it: 64 pin it down
 
 
 @dataclass
@@ -160,11 +121,8 @@ class GroundTracker:
         self._id_map = np.full(1024, -1, np.int64)  # image track id -> slot (ultralytics ids are small ints)
         self._next_id = 1
         self._boxes: np.ndarray | None = None  # the current ``track`` frame's detection boxes
-        self._pred_slot = np.zeros((0, 2))  # per slot: this frame's association prediction (``_frame_pairs``)
-        self._S_slot = np.zeros((0, 2, 2))  # and its covariance
         self._t_prev = -np.inf  # time of the previous ``track`` frame
-        self.offset = np.zeros(2)  # the last frame's common offset of fixes from predictions (m, east/north)
-        self.motion = np.eye(2)  # and the linear part of its affine fit
+        self.frame_motion = FrameMotion()  # the last frame's common georeferencing error (``track``)
 
     def _alloc(self, capacity: int) -> None:
         self.x = np.zeros((capacity, 4))
@@ -199,9 +157,19 @@ class GroundTracker:
         """Propagate the given slots to time t (each from its own last time)."""
         if not len(slots):
             return
-        dt = np.maximum(t - self.t[slots], 0.0)
+        x, P, tt = self.x[slots], self.P[slots], self.t[slots]
+        self._propagate(x, P, np.maximum(t - tt, 0.0))
+        self.x[slots], self.P[slots], self.t[slots] = x, P, t
+
+    def _predict_alive(self, t: float) -> None:
+        """Propagate every live slot to time t, in place over the whole table (no gather/scatter)."""
+        dt = np.where(self.alive, np.maximum(t - self.t, 0.0), 0.0)
+        self._propagate(self.x, self.P, dt)
+        self.t[self.alive] = t
+
+    def _propagate(self, x: np.ndarray, P: np.ndarray, dt: np.ndarray) -> None:
+        """CV model over dt (per row), in place: x <- F x, P <- F P F' + Q."""
         q = self.config.accel_noise
-        x, P = self.x[slots], self.P[slots]
         x[:, :2] += x[:, 2:] * dt[:, None]
         # P <- F P F' with F = [[I, dt I], [0, I]], as two row/column operations instead of matmuls
         d = dt[:, None, None]
@@ -213,7 +181,6 @@ class GroundTracker:
             P[:, a, a + 2] += d2
             P[:, a + 2, a] += d2
             P[:, a + 2, a + 2] += d1
-        self.x[slots], self.P[slots], self.t[slots] = x, P, t
 
     def update(self, t: float, image_ids: np.ndarray, cls: np.ndarray, conf: np.ndarray, en: np.ndarray,
                cov: np.ndarray) -> GroundState:
@@ -294,28 +261,31 @@ class GroundTracker:
         ok = np.isfinite(en).all(1) & np.isfinite(cov).all((1, 2))
         self._boxes = None if xyxy is None else np.asarray(xyxy, float).reshape(-1, 4)
         self._expire(t)
+        self._predict_alive(t)
         alive = np.flatnonzero(self.alive)
-        self._predict(alive, t)
-        self._frame_pairs(t, alive, en, ok)
-        confirmed = alive[self.n[alive] >= c.min_hits]
-        tentative = alive[self.n[alive] < c.min_hits]
-        slots = np.full(len(en), -1, np.int64)
+        confirmed = self.alive & (self.n >= c.min_hits)  # per slot
+        tentative = self.alive & ~confirmed
+        seen = self.alive & (self.last >= self._t_prev - 1e-6)  # tracks updated in the previous frame
+        recent = seen & confirmed
         high = ok & (conf >= c.high_conf)
         low = ok & (conf >= c.low_conf) & ~high
-        seen = alive[self.last[alive] >= self._t_prev - 1e-6]  # tracks updated in the previous frame
-        recent = seen[self.n[seen] >= c.min_hits]
-        # the frame's common error is taken out for association only: removing it from the measurements
-        # themselves would make the tracks' own common error unobservable (measured: the reference wanders)
-        shifted = self._undo_frame_motion(np.flatnonzero(high), recent if len(recent) >= c.min_common else seen, en)
-        self._match(np.flatnonzero(high), confirmed, slots, cls, shifted, cov)
-        recent = np.setdiff1d(recent, slots[slots >= 0])
-        self._match(np.flatnonzero(low & (slots < 0)), recent, slots, cls, shifted, cov)
-        self._match(np.flatnonzero(high & (slots < 0)), tentative, slots, cls, shifted, cov)
-        missed = np.setdiff1d(tentative, slots[slots >= 0])
-        self.alive[missed] = False
-        new = np.flatnonzero(high & (slots < 0) & (conf >= c.new_track_conf))
+        reference = recent if recent.sum() >= c.min_common else seen
+        row, slot, cost = self._candidates(t, alive, en, cov, cls, high | low, high, reference)
+        slots = np.full(len(en), -1, np.int64)
+        row_free = np.ones(len(en), bool)
+        slot_free = np.ones(len(self.alive), bool)
+        unmatched = (c.assoc_chi2 + c.iou_weight) / 2.0
+        for rows_ok, slots_ok in ((high, confirmed), (low, recent), (high, tentative)):
+            sel = rows_ok[row] & slots_ok[slot] & row_free[row] & slot_free[slot]
+            if sel.any():
+                r, k = assign_pairs(row[sel], slot[sel], cost[sel], unmatched)
+                slots[r] = k
+                row_free[r] = False
+                slot_free[k] = False
+        self.alive[tentative & slot_free] = False  # a tentative track missed once is dropped
+        new = np.flatnonzero(high & row_free & (conf >= c.new_track_conf))
         if len(new) and self._boxes is not None and c.new_track_max_ios < 1.0:
-            new = self._distinct(new, np.flatnonzero(slots >= 0), cls, conf)
+            new = self._distinct(new, np.flatnonzero(~row_free), cls, conf)
         if len(new):
             self._create(t, new, slots, en, cov)
         rows = np.flatnonzero(slots >= 0)
@@ -336,18 +306,69 @@ class GroundTracker:
         state.rows = rows[report]
         return state
 
+    def _candidates(self, t: float, alive: np.ndarray, en: np.ndarray, cov: np.ndarray, cls: np.ndarray,
+                    usable: np.ndarray, voters: np.ndarray,
+                    reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (``usable`` detection row, live track slot) pair any stage may take, with its cost.
+
+        First the frame's common georeferencing error (``frame_motion``), from the ``voters`` rows near
+        ``reference`` slots; it is taken out of the detections for association only: removing it from the
+        measurements themselves would make the tracks' own common error unobservable (measured: the
+        reference wanders). Then one pair search of the corrected detections against the tracks' association
+        predictions within ``max_assoc_m``, the class-group and chi-square gates, and the cost: Mahalanobis
+        distance squared plus ``iou_weight`` (1 - IoU of the detection's box with the track's last box).
+        """
+        c = self.config
+        none = np.zeros(0, np.int64)
+        self.frame_motion = FrameMotion()
+        if not len(alive) or not len(en):
+            return none, none, np.zeros(0)
+        pred, S = self._assoc_prediction(t, alive)
+        tree = cKDTree(pred)
+        shifted = en
+        if c.min_common > 0 and voters.sum() >= c.min_common and reference.sum() >= c.min_common:
+            rows = np.flatnonzero(voters)
+            if c.max_voters > 0 and len(rows) > c.max_voters:
+                rows = rows[:: -(-len(rows) // c.max_voters)]  # evenly strided (ceil step)
+            # the affine takes pairs within 1 m of the offset, itself within max_common_m
+            pr, pa = near_pairs(en[rows], tree, c.max_common_m + 1.0)
+            keep = reference[alive[pa]]
+            row, pa = rows[pr[keep]], pa[keep]
+            q = en[row]
+            self.frame_motion = estimate_frame_motion(q - pred[pa], q, row, pa, min_common=c.min_common,
+                                                      max_common_m=c.max_common_m, min_affine=c.min_affine)
+            shifted = self.frame_motion.undo(en)
+        rows = np.flatnonzero(usable)
+        pr, pa = near_pairs(shifted[rows], tree, c.max_assoc_m)
+        row = rows[pr]
+        gate = np.flatnonzero(_GROUP[cls[row]] == _GROUP[self.votes[alive].argmax(1)][pa])
+        row, pa = row[gate], pa[gate]
+        d = shifted[row] - pred[pa]
+        if c.assoc_sigma_m > 0:
+            Si = inv2(S)[pa]
+        else:
+            Si = inv2(S[pa] + cov[row])
+        m2 = d[:, 0] ** 2 * Si[:, 0, 0] + d[:, 0] * d[:, 1] * (Si[:, 0, 1] + Si[:, 1, 0]) + d[:, 1] ** 2 * Si[:, 1, 1]
+        keep = m2 < c.assoc_chi2
+        row, slot, cost = row[keep], alive[pa[keep]], m2[keep]
+        if self._boxes is not None and c.iou_weight > 0:
+            # fmax: an unknown last box (NaN IoU) counts as no overlap
+            cost = cost + c.iou_weight * (1.0 - np.fmax(pair_iou(self._boxes[row], self.box[slot]), 0.0))
+        return row, slot, cost
+
     def _distinct(self, new: np.ndarray, matched: np.ndarray, cls: np.ndarray, conf: np.ndarray) -> np.ndarray:
         """The rows of ``new`` that may start tracks: not lying ``new_track_max_ios`` inside the box of a
         detection that continued a track, nor inside a more confident new one of the same class group
         (class-aware NMS keeps a car boxed also as a truck; tiny people get two boxes)."""
         thr = self.config.new_track_max_ios
-        boxes = self._boxes
-        if len(matched):
-            new = new[_ios(boxes[new], boxes[matched]).max(1) < thr]
-        if len(new) < 2:
-            return new
-        new = new[np.argsort(-conf[new], kind="stable")]
-        clash = (_ios(boxes[new], boxes[new]) >= thr) & (_GROUP[cls[new]][:, None] == _GROUP[cls[new]][None, :])
+        m = len(matched)
+        ios = ios_matrix(self._boxes[new], self._boxes[np.concatenate([matched, new])])  # vs matched, vs new
+        free = np.flatnonzero(ios[:, :m].max(1) < thr) if m else np.arange(len(new))
+        if len(free) < 2:
+            return new[free]
+        order = free[np.argsort(-conf[new[free]], kind="stable")]  # most confident first
+        new, ios = new[order], ios[np.ix_(order, m + order)]
+        clash = (ios >= thr) & (_GROUP[cls[new]][:, None] == _GROUP[cls[new]][None, :])
         keep = np.ones(len(new), bool)
         for i in range(len(new)):  # greedy, most confident first (NMS); only clashing rows loop
             if keep[i] and clash[i, i + 1:].any():
@@ -375,7 +396,7 @@ class GroundTracker:
         same &= _GROUP[self.votes[a_].argmax(1)] == _GROUP[self.votes[b_].argmax(1)]
         if same.any():  # only boxes of one object: tighter when both were updated now
             k = np.flatnonzero(same)
-            ios = _ios_pairs(self.box[a_[k]], self.box[b_[k]])
+            ios = pair_ios(self.box[a_[k]], self.box[b_[k]])
             need = np.where(self.last[b_[k]] >= t, c.merge_ios, c.merge_ios_coasting)
             same[k[~(ios >= need)]] = False
         if not same.any():
@@ -401,31 +422,6 @@ class GroundTracker:
             self.alive[younger] = False
         return out, keep_rows
 
-    def _frame_pairs(self, t: float, alive: np.ndarray, en: np.ndarray, ok: np.ndarray) -> None:
-        """Once per frame: every track's association prediction, and one KD-tree search for all (detection,
-        track) pairs that any stage could consider (within ``max_assoc_m + max_common_m + 1`` m), which
-        ``_pairs`` then filters per stage instead of searching again."""
-        c = self.config
-        self._pred_slot = np.zeros((len(self.alive), 2))
-        self._S_slot = np.zeros((len(self.alive), 2, 2))
-        self._pred_slot[alive], self._S_slot[alive] = self._assoc_prediction(t, alive)
-        rows = np.flatnonzero(ok)
-        pr, ps = near_pairs(en[rows], self._pred_slot[alive], c.max_assoc_m + c.max_common_m + 1.0)
-        self._pair_rows, self._pair_slots = rows[pr], alive[ps]
-
-    def _pairs(self, rows: np.ndarray, cand: np.ndarray, pts: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (i, j) with |pts[rows[i]] - prediction of cand[j]| < radius, from this frame's pair set."""
-        row_pos = np.full(len(pts), -1)
-        row_pos[rows] = np.arange(len(rows))
-        cand_pos = np.full(len(self.alive), -1)
-        cand_pos[cand] = np.arange(len(cand))
-        rp, cp = row_pos[self._pair_rows], cand_pos[self._pair_slots]
-        m = (rp >= 0) & (cp >= 0)
-        rp, cp = rp[m], cp[m]
-        d = pts[rows[rp]] - self._pred_slot[cand[cp]]
-        near = d[:, 0] ** 2 + d[:, 1] ** 2 < radius ** 2
-        return rp[near], cp[near]
-
     def _assoc_prediction(self, t: float, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each candidate's next detection should be, and that prediction's covariance without the
         detection's own (common-mode) georeferencing error: its last measurement moved on by its velocity.
@@ -445,96 +441,6 @@ class GroundTracker:
         S[:, 0, 0] += extra
         S[:, 1, 1] += extra
         return pred, S
-
-    def _undo_frame_motion(self, rows: np.ndarray, cand: np.ndarray, en: np.ndarray) -> np.ndarray:
-        """The detections with this frame's common georeferencing error taken out: first the translation
-        (``_common_offset``), then, with at least ``min_affine`` clear pairs, a 2-D affine fit of the
-        detections onto their tracks' predictions (a yaw error rotates the ground picture about the
-        camera, a pitch error stretches it: far objects move more than near ones), as BoT-SORT's GMC fits
-        an affine in the image. Sets ``self.offset`` and ``self.motion`` (the 2x2 part)."""
-        c = self.config
-        self.offset, ri, ci, pred = self._common_offset(rows, cand, en)
-        self.motion = np.eye(2)
-        out = en - self.offset
-        if c.min_affine <= 0 or not len(ri):  # no offset found: no affine either
-            return out
-        # pairs within 1 m once shifted (far objects move more under a rotation than the mode's 0.5 m),
-        # where neither side has another such pair
-        ri, ci = self._pairs(rows, cand, out, 1.0)
-        pair = (np.bincount(ri)[ri] == 1) & (np.bincount(ci)[ci] == 1)
-        if pair.sum() < c.min_affine:
-            return out
-        p, q = pred[ci[pair]], en[rows[ri[pair]]]  # q ~ M (p - centre) + t
-        centre = p.mean(0)
-        X = np.column_stack([p - centre, np.ones(len(p))])
-        for _ in range(2):  # fit, drop pairs more than 0.5 m off the fit, fit again
-            sol = np.linalg.solve(X.T @ X + 1e-9 * np.eye(3), X.T @ q)  # normal equations: 3 unknowns per axis
-            resid = np.hypot(*(X @ sol - q).T)
-            inl = resid < max(0.5, 2.0 * np.median(resid))
-            if inl.sum() < c.min_affine:
-                return out
-            X, q = X[inl], q[inl]
-        M, t0 = sol[:2].T, sol[2]
-        if np.abs(M - np.eye(2)).max() > 0.1:  # more than ~6 deg or 10 %: not telemetry jitter, keep the shift
-            return out
-        self.motion = M
-        return (en - t0) @ np.linalg.inv(M).T + centre
-
-    def _common_offset(self, rows: np.ndarray, cand: np.ndarray,
-                       en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The georeferencing error this frame shares with all its detections (attitude/position noise of the
-        telemetry; the ground analogue of BoT-SORT's camera-motion compensation).
-
-        Every detection-prediction displacement shorter than ``max_common_m`` votes in a 2-D histogram
-        (0.25 m cells, 3x3 smoothing); the offset is the median of the votes within 0.5 m of the peak,
-        used when at least ``min_common`` agree. A mode, not a nearest-neighbour median: in a crowd
-        tighter than twice the jitter, nearest neighbours pair with the wrong person (aliasing).
-        Returns the offset, the (row, candidate) index pairs that agreed with it, and the predictions.
-        """
-        c = self.config
-        none = np.zeros(0, np.int64)
-        if c.min_common <= 0 or len(rows) < c.min_common or len(cand) < c.min_common:
-            return np.zeros(2), none, none, np.zeros((0, 2))
-        pred = self._pred_slot[cand]
-        ri, ci = self._pairs(rows, cand, en, c.max_common_m)
-        d = en[rows[ri]] - pred[ci]  # (P, 2) votes
-        if len(d) < c.min_common:
-            return np.zeros(2), none, none, pred
-        cell = 0.25
-        n = int(np.ceil(c.max_common_m / cell)) * 2 + 1
-        idx = np.clip(np.floor(d / cell).astype(np.int64) + n // 2, 0, n - 1)
-        hist = np.bincount(idx[:, 0] * n + idx[:, 1], minlength=n * n).reshape(n, n).astype(float)
-        padded = np.pad(hist, 1)
-        smooth = sum(padded[1 + a:1 + a + n, 1 + b:1 + b + n] for a in (-1, 0, 1) for b in (-1, 0, 1))
-        pe, pn = np.unravel_index(int(smooth.argmax()), smooth.shape)
-        peak = (np.array([pe, pn]) - n // 2 + 0.5) * cell
-        near = np.hypot(*(d - peak).T) < 0.5
-        if near.sum() < c.min_common:
-            return np.zeros(2), none, none, pred
-        return np.median(d[near], axis=0), ri[near], ci[near], pred
-
-    def _match(self, rows: np.ndarray, cand: np.ndarray, slots: np.ndarray, cls: np.ndarray, en: np.ndarray,
-               cov: np.ndarray) -> None:
-        """Assign detection rows to candidate slots (already predicted to this frame): class group, distance
-        and chi-square gates, minimum total Mahalanobis cost; writes ``slots[row] = slot``."""
-        if not len(rows) or not len(cand):
-            return
-        c = self.config
-        pred, S_pred = self._pred_slot[cand], self._S_slot[cand]
-        ri, ci = self._pairs(rows, cand, en, c.max_assoc_m)
-        ok = _GROUP[cls[rows[ri]]] == _GROUP[self.votes[cand[ci]].argmax(1)]
-        ri, ci = ri[ok], ci[ok]
-        if not len(ri):
-            return
-        dd = en[rows[ri]] - pred[ci]
-        S = S_pred[ci] + (cov[rows[ri]] if c.assoc_sigma_m <= 0 else 0.0)
-        m2 = np.einsum("ki,kij,kj->k", dd, inv2(S), dd)
-        cost = np.where(m2 < c.assoc_chi2, m2, np.inf)
-        if self._boxes is not None and c.iou_weight > 0:
-            iou = np.nan_to_num(pair_iou(self._boxes[rows[ri]], self.box[cand[ci]]))
-            cost = cost + c.iou_weight * (1.0 - iou)
-        r, k = assign_pairs(ri, ci, cost, (c.assoc_chi2 + c.iou_weight) / 2.0)
-        slots[rows[r]] = cand[k]
 
     def _expire(self, t: float) -> None:
         dead = self.alive & (t - self.last > self.config.max_lost_s)
