@@ -82,10 +82,13 @@ def bench_backend(backend: str, images: list[np.ndarray]) -> dict:
             "overhead_ratio": p / b, "updates_per_frame": updates / len(images), "stages_ms": stages}
 
 
-def bench_200_tracks(frames: int) -> dict:
+def bench_200_tracks(frames: int, passes: int = 3) -> dict:
     """Tracking + georeferencing for 200 moving boxes per frame (synthetic scene, noisy boxes): georeferencing
     + ground association + Kalman (the pipeline's default), against ultralytics' ByteTrack on the same boxes
-    (image association alone, before any georeferencing), both timed in the same loop."""
+    (image association alone, before any georeferencing), both timed in the same loop, frame by frame, so
+    the other's work sits between two frames as the detector's does in the pipeline (caches go cold), and a
+    change in this shared machine's speed hits both alike. ``passes`` runs with fresh trackers; the
+    compiled kernels are loaded before the first."""
     from vision.detections import Detections
     from vision.georef import Georeferencer
     from vision.synthetic import SceneConfig, SyntheticScene
@@ -94,28 +97,39 @@ def bench_200_tracks(frames: int) -> dict:
 
     scene = SyntheticScene(SceneConfig(n_cars=200, seed=5, miss_rate=0.0, box_noise_px=0.5))
     georef = Georeferencer(scene.camera, scene.frame, scene.config.ground_alt_m)
-    ground = GroundTracker()
-    image = ImageTracker(ImageTrackerConfig(kind="bytetrack"))
     blank = np.zeros((720, 1280, 3), np.uint8)
     stream = list(scene.frames(frames / scene.config.fps))
-    g_times, g_cpu, i_times, n_boxes, reported = [], [], [], [], []
-    for t, pose, dets, _gt in stream:
-        t0, c0 = time.perf_counter(), time.thread_time()
+    warm = GroundTracker()
+    for t, pose, dets, _gt in stream[:5]:  # numba kernels: compiled or loaded from the cache once
         fixes = georef.locate(pose, dets)
-        state = ground.track(t, dets.cls, dets.conf, fixes.en, fixes.cov, dets.xyxy)
-        g_times.append(time.perf_counter() - t0)
-        g_cpu.append(time.thread_time() - c0)
-        t0 = time.perf_counter()
-        image.update(Detections(dets.xyxy, dets.conf, dets.cls), blank)
-        i_times.append(time.perf_counter() - t0)
-        n_boxes.append(len(dets))
-        reported.append(len(state.track_id))
-    skip = 3
-    return {"boxes_per_frame": float(np.mean(n_boxes)), "tracks_per_frame": float(np.mean(reported[skip:])),
-            "georef_ground_ms": float(np.median(g_times[skip:]) * 1e3),
-            "georef_ground_p95_ms": float(np.percentile(g_times[skip:], 95) * 1e3),
-            "georef_ground_cpu_ms": float(np.median(g_cpu[skip:]) * 1e3),
-            "bytetrack_ms": float(np.median(i_times[skip:]) * 1e3)}
+        warm.track(t, dets.cls, dets.conf, fixes.en, fixes.cov, dets.xyxy)
+    g_times, g_cpu, i_times, n_boxes, reported, pass_medians = [], [], [], [], [], []
+    skip = 3  # the first frames of a pass start tracks, not follow them
+    for _ in range(passes):
+        ground = GroundTracker()
+        image = ImageTracker(ImageTrackerConfig(kind="bytetrack"))
+        g_pass = []
+        for k, (t, pose, dets, _gt) in enumerate(stream):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            fixes = georef.locate(pose, dets)
+            state = ground.track(t, dets.cls, dets.conf, fixes.en, fixes.cov, dets.xyxy)
+            g, gc = time.perf_counter() - t0, time.thread_time() - c0
+            t0 = time.perf_counter()
+            image.update(Detections(dets.xyxy, dets.conf, dets.cls), blank)
+            i = time.perf_counter() - t0
+            if k >= skip:
+                g_times.append(g)
+                g_cpu.append(gc)
+                i_times.append(i)
+                g_pass.append(g)
+                n_boxes.append(len(dets))
+                reported.append(len(state.track_id))
+        pass_medians.append(float(np.median(g_pass) * 1e3))
+    g_ms, i_ms = float(np.median(g_times) * 1e3), float(np.median(i_times) * 1e3)
+    return {"boxes_per_frame": float(np.mean(n_boxes)), "tracks_per_frame": float(np.mean(reported)),
+            "georef_ground_ms": g_ms, "georef_ground_p95_ms": float(np.percentile(g_times, 95) * 1e3),
+            "georef_ground_cpu_ms": float(np.median(g_cpu) * 1e3), "pass_medians_ms": pass_medians,
+            "bytetrack_ms": i_ms, "ratio_to_bytetrack": g_ms / i_ms}
 
 
 def main() -> None:
@@ -136,13 +150,13 @@ def main() -> None:
         print(f"{r['backend']:8} {r['bare_ms']:8.1f} {r['pipeline_ms']:8.1f} {r['fps']:6.2f} {r['latency_median_ms']:8.1f} "
               f"{r['latency_p95_ms']:8.1f} {r['overhead_ratio']:8.3f}x {r['updates_per_frame']:7.1f}   "
               + "  ".join(f"{k} {v:.1f} ms" for k, v in r["stages_ms"].items()))
-    r = bench_200_tracks(40 if args.quick else 100)
+    r = bench_200_tracks(40 if args.quick else 100, passes=1 if args.quick else 3)
     print(f"200 tracks ({r['boxes_per_frame']:.0f} boxes/frame, {r['tracks_per_frame']:.0f} tracks reported): "
           f"georeferencing + ground association + Kalman {r['georef_ground_ms']:.2f} ms median wall "
-          f"({r['georef_ground_cpu_ms']:.2f} ms CPU), {r['georef_ground_p95_ms']:.2f} ms p95 (target <= 2 ms); "
+          f"({r['georef_ground_cpu_ms']:.2f} ms CPU; passes " + " / ".join(f"{m:.2f}" for m in r["pass_medians_ms"])
+          + f"), {r['georef_ground_p95_ms']:.2f} ms p95 (target <= 2 ms); "
           f"ultralytics ByteTrack alone on the same boxes {r['bytetrack_ms']:.2f} ms "
-          f"({r['bytetrack_ms'] / r['georef_ground_ms']:.1f}x)")
-
+          f"(ours {r['ratio_to_bytetrack']:.3f}x of it)")
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 def _compact(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct values of non-negative ints and each one's index among them (np.unique with
     ``return_inverse``, by counting: ids here are small, and np.unique's sort costs more at these sizes)."""
-    distinct = np.flatnonzero(np.bincount(ids))
+    distinct = np.bincount(ids).nonzero()[0]
     index = np.zeros(distinct[-1] + 1, np.int64)
     index[distinct] = np.arange(len(distinct))
     return distinct, index[ids]
@@ -31,7 +31,7 @@ def assign_pairs(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, unmatched
     alone = (np.bincount(rows)[rows] == 1) & (np.bincount(cols)[cols] == 1)  # ids are non-negative ints
     out_r, out_c = [rows[alone]], [cols[alone]]
     rest = ~alone
-    if rest.any():
+    if np.count_nonzero(rest):
         br, bri = _compact(rows[rest])  # the block's row and column ids, and each pair's index in them
         bc, bci = _compact(cols[rest])
         nr, nc = len(br), len(bc)

@@ -84,7 +84,7 @@ def estimate_frame_motion(d: np.ndarray, q: np.ndarray, row: np.ndarray, col: np
     """
     out = FrameMotion()
     vote = d[:, 0] ** 2 + d[:, 1] ** 2 < max_common_m ** 2
-    if min_common <= 0 or vote.sum() < min_common:
+    if min_common <= 0 or np.count_nonzero(vote) < min_common:
         return out
     dv = d[vote]
     half = int(np.ceil(max_common_m / _CELL_M))
@@ -97,13 +97,13 @@ def estimate_frame_motion(d: np.ndarray, q: np.ndarray, row: np.ndarray, col: np
     peak = np.array([pe - half + 0.5, pn - half + 0.5]) * _CELL_M
     e = dv - peak
     near = e[:, 0] ** 2 + e[:, 1] ** 2 < _PEAK_M ** 2
-    if near.sum() < min_common:
+    if np.count_nonzero(near) < min_common:
         return out
     out.offset = _median2(dv[near])
     if min_affine <= 0:
         return out
     s = d - out.offset
-    close = np.flatnonzero(s[:, 0] ** 2 + s[:, 1] ** 2 < _AFFINE_PAIR_M ** 2)
+    close = (s[:, 0] ** 2 + s[:, 1] ** 2 < _AFFINE_PAIR_M ** 2).nonzero()[0]
     r, c = row[close], col[close]
     close = close[(np.bincount(r)[r] == 1) & (np.bincount(c)[c] == 1)]
     if len(close) < min_affine:
@@ -119,7 +119,7 @@ def estimate_frame_motion(d: np.ndarray, q: np.ndarray, row: np.ndarray, col: np
         resid = np.sqrt(res[:, 0] ** 2 + res[:, 1] ** 2)
         k = len(resid) // 2
         inl = resid < max(0.5, 2.0 * float(np.partition(resid, k)[k]))
-        if inl.sum() < min_affine:
+        if np.count_nonzero(inl) < min_affine:
             return out
         if not last:
             p, qk = p[inl], qk[inl]

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.spatial import cKDTree
 
 from vision.classes import CLASSES
+from vision.tracking import kalman
 from vision.tracking.assignment import assign_pairs
 from vision.tracking.frame_motion import FrameMotion, estimate_frame_motion
-from vision.tracking.pairs import ios_matrix, near_pairs, pair_ios, pair_iou
+from vision.tracking.pairs import gated_costs, ios_matrix, near_pairs, pair_ios
 
 #: Classes that may be confused with each other by the detector (re-association across them is allowed).
 _GROUP = np.array([0, 0, 0, 1, 1, 2])  # car/truck/bus | motorcycle/bicycle | person
@@ -155,32 +155,7 @@ class GroundTracker:
 
     def _predict(self, slots: np.ndarray, t: float) -> None:
         """Propagate the given slots to time t (each from its own last time)."""
-        if not len(slots):
-            return
-        x, P, tt = self.x[slots], self.P[slots], self.t[slots]
-        self._propagate(x, P, np.maximum(t - tt, 0.0))
-        self.x[slots], self.P[slots], self.t[slots] = x, P, t
-
-    def _predict_alive(self, t: float) -> None:
-        """Propagate every live slot to time t, in place over the whole table (no gather/scatter)."""
-        dt = np.where(self.alive, np.maximum(t - self.t, 0.0), 0.0)
-        self._propagate(self.x, self.P, dt)
-        self.t[self.alive] = t
-
-    def _propagate(self, x: np.ndarray, P: np.ndarray, dt: np.ndarray) -> None:
-        """CV model over dt (per row), in place: x <- F x, P <- F P F' + Q."""
-        q = self.config.accel_noise
-        x[:, :2] += x[:, 2:] * dt[:, None]
-        # P <- F P F' with F = [[I, dt I], [0, I]], as two row/column operations instead of matmuls
-        d = dt[:, None, None]
-        P[:, :2, :] += d * P[:, 2:, :]
-        P[:, :, :2] += d * P[:, :, 2:]
-        d3, d2, d1 = q * dt ** 3 / 3.0, q * dt ** 2 / 2.0, q * dt
-        for a in (0, 1):
-            P[:, a, a] += d3
-            P[:, a, a + 2] += d2
-            P[:, a + 2, a] += d2
-            P[:, a + 2, a + 2] += d1
+        kalman.propagate(self.x, self.P, self.t, np.asarray(slots, np.int64), float(t), self.config.accel_noise)
 
     def update(self, t: float, image_ids: np.ndarray, cls: np.ndarray, conf: np.ndarray, en: np.ndarray,
                cov: np.ndarray) -> GroundState:
@@ -261,15 +236,15 @@ class GroundTracker:
         ok = np.isfinite(en).all(1) & np.isfinite(cov).all((1, 2))
         self._boxes = None if xyxy is None else np.asarray(xyxy, float).reshape(-1, 4)
         self._expire(t)
-        self._predict_alive(t)
-        alive = np.flatnonzero(self.alive)
+        alive = self.alive.nonzero()[0]
+        self._predict(alive, t)
         confirmed = self.alive & (self.n >= c.min_hits)  # per slot
         tentative = self.alive & ~confirmed
         seen = self.alive & (self.last >= self._t_prev - 1e-6)  # tracks updated in the previous frame
         recent = seen & confirmed
         high = ok & (conf >= c.high_conf)
         low = ok & (conf >= c.low_conf) & ~high
-        reference = recent if recent.sum() >= c.min_common else seen
+        reference = recent if np.count_nonzero(recent) >= c.min_common else seen
         row, slot, cost = self._candidates(t, alive, en, cov, cls, high | low, high, reference)
         slots = np.full(len(en), -1, np.int64)
         row_free = np.ones(len(en), bool)
@@ -277,18 +252,18 @@ class GroundTracker:
         unmatched = (c.assoc_chi2 + c.iou_weight) / 2.0
         for rows_ok, slots_ok in ((high, confirmed), (low, recent), (high, tentative)):
             sel = rows_ok[row] & slots_ok[slot] & row_free[row] & slot_free[slot]
-            if sel.any():
+            if np.count_nonzero(sel):
                 r, k = assign_pairs(row[sel], slot[sel], cost[sel], unmatched)
                 slots[r] = k
                 row_free[r] = False
                 slot_free[k] = False
         self.alive[tentative & slot_free] = False  # a tentative track missed once is dropped
-        new = np.flatnonzero(high & row_free & (conf >= c.new_track_conf))
+        new = (high & row_free & (conf >= c.new_track_conf)).nonzero()[0]
         if len(new) and self._boxes is not None and c.new_track_max_ios < 1.0:
-            new = self._distinct(new, np.flatnonzero(~row_free), cls, conf)
+            new = self._distinct(new, (~row_free).nonzero()[0], cls, conf)
         if len(new):
             self._create(t, new, slots, en, cov)
-        rows = np.flatnonzero(slots >= 0)
+        rows = (slots >= 0).nonzero()[0]
         used = slots[rows]
         self._correct(used, en[rows], cov[rows])
         if self._boxes is not None:
@@ -324,37 +299,27 @@ class GroundTracker:
         if not len(alive) or not len(en):
             return none, none, np.zeros(0)
         pred, S = self._assoc_prediction(t, alive)
-        tree = cKDTree(pred)
         shifted = en
-        if c.min_common > 0 and voters.sum() >= c.min_common and reference.sum() >= c.min_common:
-            rows = np.flatnonzero(voters)
+        if c.min_common > 0 and min(np.count_nonzero(voters), np.count_nonzero(reference)) >= c.min_common:
+            rows = voters.nonzero()[0]
             if c.max_voters > 0 and len(rows) > c.max_voters:
                 rows = rows[:: -(-len(rows) // c.max_voters)]  # evenly strided (ceil step)
             # the affine takes pairs within 1 m of the offset, itself within max_common_m
-            pr, pa = near_pairs(en[rows], tree, c.max_common_m + 1.0)
+            pr, pa = near_pairs(en[rows], pred, c.max_common_m + 1.0)
             keep = reference[alive[pa]]
             row, pa = rows[pr[keep]], pa[keep]
             q = en[row]
             self.frame_motion = estimate_frame_motion(q - pred[pa], q, row, pa, min_common=c.min_common,
                                                       max_common_m=c.max_common_m, min_affine=c.min_affine)
             shifted = self.frame_motion.undo(en)
-        rows = np.flatnonzero(usable)
-        pr, pa = near_pairs(shifted[rows], tree, c.max_assoc_m)
+        rows = usable.nonzero()[0]
+        pr, pa = near_pairs(shifted[rows], pred, c.max_assoc_m)
         row = rows[pr]
-        gate = np.flatnonzero(_GROUP[cls[row]] == _GROUP[self.votes[alive].argmax(1)][pa])
-        row, pa = row[gate], pa[gate]
-        d = shifted[row] - pred[pa]
-        if c.assoc_sigma_m > 0:
-            Si = inv2(S)[pa]
-        else:
-            Si = inv2(S[pa] + cov[row])
-        m2 = d[:, 0] ** 2 * Si[:, 0, 0] + d[:, 0] * d[:, 1] * (Si[:, 0, 1] + Si[:, 1, 0]) + d[:, 1] ** 2 * Si[:, 1, 1]
-        keep = m2 < c.assoc_chi2
-        row, slot, cost = row[keep], alive[pa[keep]], m2[keep]
-        if self._boxes is not None and c.iou_weight > 0:
-            # fmax: an unknown last box (NaN IoU) counts as no overlap
-            cost = cost + c.iou_weight * (1.0 - np.fmax(pair_iou(self._boxes[row], self.box[slot]), 0.0))
-        return row, slot, cost
+        boxes = self._boxes if self._boxes is not None else np.zeros((0, 4))
+        keep, cost = gated_costs(shifted, row, pa, pred, S, cov, c.assoc_sigma_m <= 0, _GROUP[cls],
+                                 _GROUP[self.votes[alive].argmax(1)], boxes, self.box[alive], c.iou_weight,
+                                 c.assoc_chi2)
+        return row[keep], alive[pa[keep]], cost[keep]
 
     def _distinct(self, new: np.ndarray, matched: np.ndarray, cls: np.ndarray, conf: np.ndarray) -> np.ndarray:
         """The rows of ``new`` that may start tracks: not lying ``new_track_max_ios`` inside the box of a
@@ -363,7 +328,7 @@ class GroundTracker:
         thr = self.config.new_track_max_ios
         m = len(matched)
         ios = ios_matrix(self._boxes[new], self._boxes[np.concatenate([matched, new])])  # vs matched, vs new
-        free = np.flatnonzero(ios[:, :m].max(1) < thr) if m else np.arange(len(new))
+        free = (ios[:, :m].max(1) < thr).nonzero()[0] if m else np.arange(len(new))
         if len(free) < 2:
             return new[free]
         order = free[np.argsort(-conf[new[free]], kind="stable")]  # most confident first
@@ -522,15 +487,8 @@ class GroundTracker:
         established = self.n[slots] > 0
         s_old, s_new = slots[established], slots[~established]
         self.P[s_new, :2, :2] = R[~established]
-        if not len(s_old):
-            return
-        x, P = self.x[s_old], self.P[s_old]
-        y = z[established] - x[:, :2]
-        S = P[:, :2, :2] + R[established]
-        K = P[:, :, :2] @ inv2(S)  # (k, 4, 2)
-        self.x[s_old] = x + np.einsum("kij,kj->ki", K, y)
-        P = P - K @ P[:, :2, :]
-        self.P[s_old] = 0.5 * (P + P.transpose(0, 2, 1))
+        if len(s_old):
+            kalman.correct(self.x, self.P, s_old, np.ascontiguousarray(z[established], np.float64), R[established])
 
     def state(self, slots: np.ndarray) -> GroundState:
         """States of the given slots."""
