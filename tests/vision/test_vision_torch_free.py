@@ -61,7 +61,7 @@ def test_static_rectangular_onnx_matches_torch(sims_frames):
     a, b = torch_det.detect(image), onnx.detect(image)
     assert len(a) >= 10, len(a)  # a town street at 80 m: cars and people
     assert abs(len(a) - len(b)) <= max(2, len(a) // 10)
-    from vision.tracking.ground import pair_iou
+    from vision.tracking.pairs import pair_iou
 
     # each torch box has an ONNX box of the same class on top of it
     best = [max(pair_iou(a.xyxy[i:i + 1].repeat(len(b), 0).astype(float), b.xyxy.astype(float))
