@@ -65,6 +65,37 @@ class LocalFrame:
         return np.asarray(lat), np.asarray(lon), np.asarray(alt)
 
 
+class WGS84FromENU:
+    """Mixin for point sets held in a ``LocalFrame``'s ENU: ``lat``/``lon``/``alt``, converted by PROJ once,
+    when first read (callers working in the frame never pay for it). The class gives ``frame`` and
+    ``_enu_columns()``."""
+
+    frame: LocalFrame
+
+    def _enu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @cached_property
+    def _wgs84(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lat, lon, alt = self.frame.to_wgs84(*self._enu_columns())
+        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(alt, float)
+
+    @property
+    def lat(self) -> np.ndarray:
+        """Latitude (deg), NaN where invalid."""
+        return self._wgs84[0]
+
+    @property
+    def lon(self) -> np.ndarray:
+        """Longitude (deg), NaN where invalid."""
+        return self._wgs84[1]
+
+    @property
+    def alt(self) -> np.ndarray:
+        """Altitude (m AMSL, the frame's vertical datum), NaN where invalid."""
+        return self._wgs84[2]
+
+
 def utm_crs_for(lat: float, lon: float) -> CRS:
     """The WGS84 / UTM zone CRS that contains (lat, lon) (EPSG 326xx north, 327xx south)."""
     if not (np.isfinite(lat) and np.isfinite(lon)) or not -80.0 <= lat <= 84.0:

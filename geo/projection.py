@@ -3,24 +3,24 @@ ground -> pixel (its exact inverse), and the camera footprint on the ground.
 
 All functions are vectorised over pixels/points. Geometry runs in a local ENU frame (pyproj
 topocentric); flat ground at height h is the ellipsoid-parallel surface, intersected with the
-ray using the second-order curvature term, so the result is exact to millimetres over kilometres.
+ray using the second-order curvature term with the ellipsoid's two principal radii (meridian M
+northwards, prime vertical N eastwards), so the result is exact to millimetres over kilometres.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cached_property
 
 import numpy as np
 from shapely.geometry import Polygon
 
 from geo.camera import CameraModel
 from geo.dem import DEM, FlatDEM
-from geo.frames import LocalFrame
+from geo.frames import LocalFrame, WGS84FromENU
 from geo.pose import CameraPoseENU, PoseSample
 
-#: WGS84 ellipsoid, for the local radius of curvature in the curvature term only.
+#: WGS84 ellipsoid, for the local radii of curvature in the curvature term only.
 _WGS84_A = 6_378_137.0
 _WGS84_E2 = 6.694_379_990_14e-3
 #: DEM ray casting: convergence threshold (m) and iteration cap.
@@ -50,7 +50,7 @@ class NoGroundIntersection(ValueError):
 
 
 @dataclass(frozen=True)
-class GroundPoints:
+class GroundPoints(WGS84FromENU):
     """Ground points for N pixels in the local ENU frame the cast ran in, with DRMS sigma (m), ENU covariance,
     validity and reason; WGS84 on first use (a caller working in that frame skips the conversion)."""
 
@@ -62,25 +62,8 @@ class GroundPoints:
     valid: np.ndarray
     reason: np.ndarray
 
-    @cached_property
-    def _wgs84(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lat, lon, alt = self.frame.to_wgs84(self.enu[:, 0], self.enu[:, 1], self.enu[:, 2])
-        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(alt, float)
-
-    @property
-    def lat(self) -> np.ndarray:
-        """Latitude (deg), NaN where invalid."""
-        return self._wgs84[0]
-
-    @property
-    def lon(self) -> np.ndarray:
-        """Longitude (deg)."""
-        return self._wgs84[1]
-
-    @property
-    def alt(self) -> np.ndarray:
-        """Altitude (m AMSL, WGS84 ellipsoidal like the frame's)."""
-        return self._wgs84[2]
+    def _enu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.enu[:, 0], self.enu[:, 1], self.enu[:, 2]
 
     def __len__(self) -> int:
         return int(self.valid.size)
@@ -96,25 +79,55 @@ class GroundPoint:
     sigma_m: float
 
 
-def _curvature_radius(lat_deg: float) -> float:
-    """Gaussian mean radius of curvature sqrt(M*N) of WGS84 at a latitude (m)."""
+def _curvature_radii(lat_deg: float) -> tuple[float, float]:
+    """Principal radii of curvature of WGS84 at a latitude (m): meridian M (north-south) and prime
+    vertical N (east-west). One mean radius instead left 1 cm of height error on a ray meeting the
+    ground 9.5 km away (0.6 mm with both)."""
     s2 = math.sin(math.radians(lat_deg)) ** 2
     w = 1.0 - _WGS84_E2 * s2
-    return _WGS84_A * math.sqrt(1.0 - _WGS84_E2) / w
+    return _WGS84_A * (1.0 - _WGS84_E2) / w ** 1.5, _WGS84_A / math.sqrt(w)
 
 
-def _intersect(c: np.ndarray, d: np.ndarray, dh: np.ndarray | float, radius: float) -> np.ndarray:
-    """Ray parameter t where c + t*d reaches height dh above the frame origin's surface (NaN if never)."""
+def _intersect(c: np.ndarray, d: np.ndarray, dh: np.ndarray | float, radii: tuple[float, float]) -> np.ndarray:
+    """Ray parameter t where c + t*d reaches height dh above the frame origin's surface (NaN if never).
+
+    The surface drops by e^2 / 2N + n^2 / 2M below the tangent plane at (e, n) (second order, the
+    east/north axes being the principal directions), which makes the condition quadratic in t."""
+    m_, n_ = radii
     de, dn, du = d[:, 0], d[:, 1], d[:, 2]
-    a = (de * de + dn * dn) / (2.0 * radius)
-    b = du + (c[0] * de + c[1] * dn) / radius
-    c0 = c[2] + (c[0] ** 2 + c[1] ** 2) / (2.0 * radius) - dh
+    a = de * de / (2.0 * n_) + dn * dn / (2.0 * m_)
+    b = du + c[0] * de / n_ + c[1] * dn / m_
+    c0 = c[2] + c[0] ** 2 / (2.0 * n_) + c[1] ** 2 / (2.0 * m_) - dh
     with np.errstate(invalid="ignore", divide="ignore"):
         disc = b * b - 4.0 * a * c0
         denom = -b + np.sqrt(disc)
         t = 2.0 * c0 / denom
     ok = (disc >= 0) & (denom > 0) & (t > 0)
     return np.where(ok, t, np.nan)
+
+
+#: beyond this slant range the second-order surface is refined against PROJ (it is 1 mm off at 10 km)
+_REFINE_BEYOND_M = 5000.0
+
+
+def _refine_far(c: np.ndarray, d: np.ndarray, t: np.ndarray, ground_h: float, frame: LocalFrame,
+                radii: tuple[float, float]) -> np.ndarray:
+    """Far hits (slant range > 5 km; tens of km when a ray grazes) moved along their rays until PROJ puts
+    them at ``ground_h``: two Newton steps on the true height, the quadratic model's slope as derivative.
+    Near hits, all of an onboard camera's, are returned untouched at no cost."""
+    far = np.flatnonzero(np.isfinite(t) & (t > _REFINE_BEYOND_M))
+    if not far.size:
+        return t
+    m_, n_ = radii
+    t = t.copy()
+    df = d[far]
+    for _ in range(2):
+        p = c + t[far, None] * df
+        _, _, alt = frame.to_wgs84(p[:, 0], p[:, 1], p[:, 2])
+        slope = df[:, 2] + p[:, 0] * df[:, 0] / n_ + p[:, 1] * df[:, 1] / m_  # d(height)/dt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t[far] -= (np.asarray(alt) - ground_h) / slope
+    return t
 
 
 def _frame_for(pose: PoseSample, frame: LocalFrame | None) -> LocalFrame:
@@ -165,16 +178,17 @@ def pixel_to_ground(pose: PoseSample, camera: CameraModel, px: np.ndarray, groun
     reason[~finite] = Reason.INVALID_PIXEL
     reason[finite & ~camera.in_image(np.where(finite[:, None], pixels, 0.0))] = Reason.OUT_OF_IMAGE
     d = camera.unproject(np.where(finite[:, None], pixels, 0.0)) @ cam.rotation.T
-    radius = _curvature_radius(frame.lat)
+    radii = _curvature_radii(frame.lat)
     dem: DEM = FlatDEM(float(ground)) if isinstance(ground, (int, float)) else ground
 
     if isinstance(dem, FlatDEM):
         ground_h = float(dem.alt_m)
         if pose.alt_amsl_m <= ground_h:
             reason[reason == Reason.OK] = Reason.CAMERA_BELOW_GROUND
-        t = _intersect(cam.position, d, ground_h - frame.alt, radius)
+        t = _intersect(cam.position, d, ground_h - frame.alt, radii)
+        t = _refine_far(cam.position, d, t, ground_h, frame, radii)
     else:
-        t = _cast_on_dem(cam, d, dem, frame, radius, reason, pose)
+        t = _cast_on_dem(cam, d, dem, frame, radii, reason, pose)
 
     reason[(reason == Reason.OK) & np.isnan(t)] = Reason.ABOVE_HORIZON
     reason[(reason == Reason.OK) & (t > max_range_m)] = Reason.BEYOND_MAX_RANGE
@@ -186,7 +200,7 @@ def pixel_to_ground(pose: PoseSample, camera: CameraModel, px: np.ndarray, groun
     return GroundPoints(p, cam.position, frame, sigma_m, cov, valid, reason)
 
 
-def _cast_on_dem(cam: CameraPoseENU, d: np.ndarray, dem: DEM, frame: LocalFrame, radius: float,
+def _cast_on_dem(cam: CameraPoseENU, d: np.ndarray, dem: DEM, frame: LocalFrame, radii: tuple[float, float],
                  reason: np.ndarray, pose: PoseSample) -> np.ndarray:
     """Iterate ray/terrain intersection (as MAVProxy does with SRTM): intersect at height h, look up
     the terrain under the hit, repeat until the height stops changing."""
@@ -205,7 +219,7 @@ def _cast_on_dem(cam: CameraPoseENU, d: np.ndarray, dem: DEM, frame: LocalFrame,
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        ti = _intersect(cam.position, d[idx], h[idx] - frame.alt, radius)
+        ti = _intersect(cam.position, d[idx], h[idx] - frame.alt, radii)
         t[idx] = ti
         hit = np.isfinite(ti)
         p = cam.position + ti[hit, None] * d[idx[hit]]

@@ -11,12 +11,11 @@ Contact modes:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from geo.camera import CameraModel
-from geo.frames import LocalFrame
+from geo.frames import LocalFrame, WGS84FromENU
 from geo.pose import PoseSample, camera_rotation_ned
 from geo.projection import pixel_to_ground
 from vision.classes import CLASSES, OBJECT_HEIGHT_M
@@ -27,7 +26,7 @@ CONTACT_MODES = ("midheight", "auto", "bottom", "centre")
 
 
 @dataclass
-class GroundFixes:
+class GroundFixes(WGS84FromENU):
     """Ground positions of M boxes: ENU in the tracking frame, covariance, validity; WGS84 on demand."""
 
     en: np.ndarray  # (M, 2) east, north (m), NaN where invalid
@@ -37,25 +36,8 @@ class GroundFixes:
     up: np.ndarray  # (M,) height of the ground under each object in the frame (m), NaN where invalid
     frame: LocalFrame
 
-    @cached_property
-    def _wgs84(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lat, lon, alt = self.frame.to_wgs84(self.en[:, 0], self.en[:, 1], self.up)
-        return np.asarray(lat, float), np.asarray(lon, float), np.asarray(alt, float)
-
-    @property
-    def lat(self) -> np.ndarray:
-        """Latitude (deg) of each fix (computed once, only when asked: the tracker works in ENU)."""
-        return self._wgs84[0]
-
-    @property
-    def lon(self) -> np.ndarray:
-        """Longitude (deg) of each fix."""
-        return self._wgs84[1]
-
-    @property
-    def alt(self) -> np.ndarray:
-        """Altitude (m AMSL) of the ground under each fix."""
-        return self._wgs84[2]
+    def _enu_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.en[:, 0], self.en[:, 1], self.up
 
 
 class _Raised:
