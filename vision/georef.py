@@ -115,7 +115,5 @@ class Georeferencer:
         g = pixel_to_ground(pose, self.camera, centre, self._raised(0.0), self.max_range_m, frame=self.frame)
         if not g.valid[0]:
             return float("inf")
-        e, n, u = self.frame.to_enu(pose.lat, pose.lon, pose.alt_amsl_m)
-        ge, gn, gu = self.frame.to_enu(g.lat[0], g.lon[0], g.alt[0])
-        rng = float(np.sqrt((e - ge) ** 2 + (n - gn) ** 2 + (u - gu) ** 2))
+        rng = float(np.linalg.norm(g.enu[0] - g.camera_enu))  # both in self.frame: no WGS84 round trip
         return float(self.camera.gsd_m(rng))
